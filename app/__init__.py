@@ -1,0 +1,53 @@
+"""Klinikadgang: login, onboarding and patient registration for Danish clinics."""
+
+from flask import Flask
+
+from app import config as config_module
+from app import db
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the app: defaults, then instance/config.py, then the environment, then test_config."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_module.Config)
+    app.config.from_pyfile("config.py", silent=True)
+    config_module.load_environment(app.config)
+    if test_config:
+        app.config.from_mapping(test_config)
+    config_module.finalise(app)
+
+    db.init_app(app)
+    _init_extensions(app)
+
+    from app import cli, errors, web
+    from app.blueprints import auth, main, onboarding, profile
+
+    web.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(onboarding.bp)
+    app.register_blueprint(profile.bp)
+    if app.config["ENV_NAME"] != "production":
+        from app.blueprints import dev
+
+        app.register_blueprint(dev.bp)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    """Bind the extension objects and the OIDC clients to this app."""
+    from app import i18n, oidc
+    from app.blueprints.auth import sessions
+    from app.extensions import csrf, htmx, limiter, login_manager, mail
+
+    csrf.init_app(app)
+    htmx.init_app(app)
+    mail.init_app(app)
+    if app.config.get("REDIS_URL"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    limiter.init_app(app)
+    i18n.init_app(app)
+    sessions.init_app(app, login_manager)
+    oidc.init_app(app)

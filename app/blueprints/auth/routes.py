@@ -1,0 +1,109 @@
+"""Views of staff login: the login page, the OIDC round trip with the staff broker, logout."""
+
+import logging
+
+import requests
+from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
+from flask import current_app, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from joserfc.errors import JoseError
+
+from app.blueprints.auth import bp
+from app.blueprints.auth.services import find_linked_user, identity_from_claims
+from app.blueprints.auth.sessions import end_login_session, start_login_session
+from app.blueprints.onboarding.routes import remember_onboarding
+from app.blueprints.onboarding.services import begin_onboarding
+from app.errors import render_error
+from app.extensions import limiter
+from app.oidc import id_token_claims_options, staff_broker
+from app.web import redirect_303, render_page
+
+log = logging.getLogger(__name__)
+
+
+@bp.get("/login")
+def login():
+    """The staff login page with the NEMLOG-IN button."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    return render_page("auth/login.html")
+
+
+def _callback_url() -> str:
+    return current_app.config.get("STAFF_BROKER_REDIRECT_URI") or url_for(
+        "auth.mitid_callback", _external=True
+    )
+
+
+@bp.get("/auth/mitid/login")
+@limiter.limit("30 per minute")
+def mitid_login():
+    """Send the browser to the broker with state, nonce and PKCE (S256)."""
+    try:
+        return staff_broker().authorize_redirect(_callback_url())
+    except (requests.RequestException, ValueError) as exc:
+        log.warning("staff broker unreachable at login: %s", type(exc).__name__)
+        return _mitid_failed("unreachable")
+
+
+def _mitid_failed(kind: str):
+    """A Danish page that explains what happened and offers to try again."""
+    texts = {
+        "cancelled": (_("Login med MitID blev afbrudt"),
+                      _("Du afbrød login med MitID. Du kan prøve igen, når du er klar.")),
+        "unreachable": (_("MitID svarer ikke lige nu"),
+                        _("Vi kunne ikke få forbindelse til MitID. Prøv igen om lidt. Ved "
+                          "længerevarende nedbrud skifter driften til login med brugernavn og "
+                          "adgangskode.")),
+        "expired": (_("Login-forsøget er udløbet"),
+                    _("Login-forsøget var allerede brugt eller for gammelt. Start forfra.")),
+        "invalid": (_("Login kunne ikke bekræftes"),
+                    _("Svaret fra MitID kunne ikke bekræftes, så du er ikke logget ind. "
+                      "Prøv igen.")),
+    }
+    title, text = texts[kind]
+    status = 503 if kind == "unreachable" else 400
+    return render_error(status, title, text, retry_url=url_for("auth.mitid_login"))
+
+
+@bp.get("/auth/mitid/callback")
+@limiter.limit("30 per minute")
+def mitid_callback():
+    """Finish the OIDC round trip: verify the ID token, then log in or start onboarding."""
+    broker = staff_broker()
+    try:
+        token = broker.authorize_access_token(
+            leeway=current_app.config["OIDC_LEEWAY"],
+            claims_options=id_token_claims_options(broker),
+        )
+        userinfo = broker.userinfo(token=token)
+        identity = identity_from_claims(token["userinfo"], userinfo)
+    except MismatchingStateError:
+        log.info("staff MitID callback refused: state mismatch or replay")
+        return _mitid_failed("expired")
+    except OAuthError as exc:
+        log.info("staff MitID callback refused: %s", exc.error)
+        kind = "cancelled" if exc.error == "access_denied" else "invalid"
+        return _mitid_failed(kind)
+    except requests.RequestException as exc:
+        log.warning("staff broker unreachable at callback: %s", type(exc).__name__)
+        return _mitid_failed("unreachable")
+    except (JoseError, ValueError, KeyError) as exc:
+        log.warning("staff ID token rejected: %s", type(exc).__name__)
+        return _mitid_failed("invalid")
+    user = find_linked_user(identity.sub)
+    if user is not None:
+        start_login_session(user, method="mitid")
+        return redirect(url_for("main.index"))
+    row = begin_onboarding(identity)
+    remember_onboarding(row)
+    return redirect(url_for("onboarding.resume"))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Log ud: end the session on the server."""
+    end_login_session(current_user._get_current_object())
+    return redirect_303(url_for("auth.login"))

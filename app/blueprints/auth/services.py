@@ -1,0 +1,86 @@
+"""Staff authentication: legacy credentials with lockout, and MitID identities."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlmodel import select
+
+from app import audit
+from app.clock import utcnow
+from app.db import get_session
+from app.models import MitIDLink, StaffUser
+from app.security import hash_password, password_needs_rehash, verify_password
+
+
+@dataclass
+class MitIDIdentity:
+    """What the app keeps of a verified MitID login."""
+
+    sub: str
+    idp: str
+    identity_type: str
+    mitid_uuid: str | None
+    name: str
+    cvr: str | None = None
+
+
+def identity_from_claims(id_token: dict, userinfo: dict) -> MitIDIdentity:
+    """Build the identity from a verified ID token and the userinfo answer (same `sub`)."""
+    if userinfo.get("sub") != id_token["sub"]:
+        raise ValueError("userinfo sub differs from the ID token")
+    return MitIDIdentity(
+        sub=id_token["sub"],
+        idp=id_token.get("idp", "mitid"),
+        identity_type=id_token.get("identity_type", "private"),
+        mitid_uuid=userinfo.get("mitid.uuid"),
+        name=userinfo.get("mitid.identity_name") or "",
+        cvr=userinfo.get("nemlogin.cvr"),
+    )
+
+
+def find_linked_user(sub: str) -> StaffUser | None:
+    """The staff account linked to a MitID identity, if any."""
+    link = get_session().exec(select(MitIDLink).where(MitIDLink.sub == sub)).first()
+    return get_session().get(StaffUser, link.staff_user_id) if link else None
+
+
+def _lock_seconds(failures: int) -> int:
+    """Growing wait: nothing for the first few failures, then doubling up to a cap."""
+    cfg = current_app.config
+    over = failures - cfg["LEGACY_LOGIN_FREE_FAILURES"]
+    if over < 0:
+        return 0
+    return min(cfg["LEGACY_LOGIN_BASE_LOCK"] * 2**over, cfg["LEGACY_LOGIN_MAX_LOCK"])
+
+
+def check_legacy_credentials(user_id: str, password: str) -> StaffUser | None:
+    """Return the account for a correct user ID + password; count failures and lock; commit."""
+    db = get_session()
+    now = utcnow()
+    user = db.exec(
+        select(StaffUser).where(StaffUser.legacy_user_id == user_id.strip().lower())
+    ).first()
+    # Verify even for unknown users and locked accounts so every answer takes the same time.
+    correct = verify_password(user.legacy_password_hash if user else None, password)
+    if user is None:
+        return None
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record("legacy_login_refused_locked", actor="anonymous",
+                     target_type="staff_user", target_id=user.id)
+        db.commit()
+        return None
+    if not correct:
+        user.failed_login_count += 1
+        wait = _lock_seconds(user.failed_login_count)
+        user.locked_until = now + timedelta(seconds=wait) if wait else None
+        audit.record("legacy_login_failed", actor="anonymous", target_type="staff_user",
+                     target_id=user.id, failures=user.failed_login_count, locked_seconds=wait)
+        db.commit()
+        return None
+    user.failed_login_count = 0
+    user.locked_until = None
+    if password_needs_rehash(user.legacy_password_hash):
+        user.legacy_password_hash = hash_password(password)
+    db.commit()
+    return user

@@ -1,0 +1,14 @@
+"""Development-only pages: the local mail outbox. Never registered in production."""
+
+from flask import Blueprint, current_app, render_template
+
+from app.devmail import read_outbox
+
+bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+@bp.get("/outbox")
+def outbox():
+    """Mail received by the local SMTP sink, newest first."""
+    mails = read_outbox(current_app.config["OUTBOX_DIR"])
+    return render_template("dev/outbox.html", mails=mails)

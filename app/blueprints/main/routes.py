@@ -1,0 +1,49 @@
+"""Views of the start page and the language switch."""
+
+from flask import current_app, request, session, url_for
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from app.blueprints.main import bp
+from app.db import get_session
+from app.models import Clinic, Membership
+from app.web import redirect_303, render_page
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths may be redirected to (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("main.index")
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The start page of a logged-in staff member."""
+    rows = get_session().exec(
+        select(Membership, Clinic)
+        .join(Clinic, Membership.clinic_id == Clinic.id)
+        .where(Membership.staff_user_id == current_user.user.id)
+        .order_by(Clinic.name)
+    ).all()
+    return render_page("main/index.html", memberships=rows,
+                       welcome=request.args.get("welcome") == "1")
+
+
+@bp.post("/language")
+def set_language():
+    """Switch between Danish and English and return to the same page."""
+    lang = request.form.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    return redirect_303(_safe_next(request.form.get("next")))
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness for load balancers: the database answers."""
+    get_session().exec(select(1)).one()
+    return {"status": "ok"}
+
+

@@ -1,0 +1,217 @@
+"""Views of the onboarding wizard: one URL per step, each step an htmx-swappable block."""
+
+import logging
+import smtplib
+
+from flask import redirect, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from app.blueprints.auth.sessions import start_login_session
+from app.blueprints.onboarding import bp
+from app.blueprints.onboarding import services as svc
+from app.blueprints.onboarding.forms import CodeForm, ConsentForm, ContactForm, LegacyLoginForm
+from app.consent import PROFILE_SHARING_SYSTEMS, PROFILE_SHARING_TEXT
+from app.db import get_session
+from app.email_codes import resend_wait_seconds
+from app.extensions import limiter
+from app.forms import normalise_mobile
+from app.web import is_fragment_request, redirect_303, render_page
+
+log = logging.getLogger(__name__)
+WIZARD_KEY = "onboarding"  # the signed session holds only {"id", "step"} under this key
+FORMS = {"link": LegacyLoginForm, "contact": ContactForm, "verify": CodeForm, "consent": ConsentForm}
+
+
+def remember_onboarding(row) -> None:
+    """Keep the wizard's row id and step in the signed session."""
+    session[WIZARD_KEY] = {"id": row.id, "step": row.step}
+
+
+def _pending():
+    """The onboarding of this browser, or None."""
+    return svc.get_onboarding((session.get(WIZARD_KEY) or {}).get("id"))
+
+
+def _show(row, form=None, status=200, push=False):
+    """Render the row's current step (full page or fragment)."""
+    step = row.step
+    form = form or FORMS[step](formdata=None)
+    if step == "contact" and form.email.data is None:
+        form.email.data, form.mobile.data = row.email, row.mobile
+    ctx = {"row": row, "form": form, "steps": svc.STEPS, "step": step}
+    if step == "verify":
+        ctx["resend_wait"] = resend_wait_seconds(email=row.email, purpose=svc.CODE_PURPOSE)
+    if step == "consent":
+        ctx["consent_text"] = PROFILE_SHARING_TEXT.split("\n\n")
+        ctx["consent_systems"] = PROFILE_SHARING_SYSTEMS
+    url = url_for(f"onboarding.{step}")
+    return render_page(f"onboarding/{step}.html", status=status, push_url=url if push else None,
+                       **ctx)
+
+
+def _advance(row):
+    """After a valid POST: htmx gets the next step's fragment, plain browsers a 303."""
+    remember_onboarding(row)
+    if is_fragment_request():
+        return _show(row, push=True)
+    return redirect_303(url_for(f"onboarding.{row.step}"))
+
+
+def _guard(step):
+    """Return (row, None) when `step` is the current one, else (None, a redirect)."""
+    row = _pending()
+    if row is None:
+        return None, redirect(url_for("auth.login"))
+    if row.step != step:
+        return None, redirect(url_for(f"onboarding.{row.step}"))
+    return row, None
+
+
+def _invalid(row, form, exc: svc.OnboardingError | None = None):
+    """Re-render the step with the error next to its field (422), keeping what was typed."""
+    if exc is not None:
+        field = getattr(form, exc.field, None) if exc.field else None
+        if field is not None:
+            field.errors = [*field.errors, str(exc)]
+        else:
+            form.form_errors.append(str(exc))
+    return _show(row, form=form, status=422)
+
+
+@bp.get("/")
+def resume():
+    """Offer to continue an abandoned onboarding or to start over."""
+    row = _pending()
+    if row is None:
+        return redirect(url_for("auth.login"))
+    if row.step == "link":
+        return redirect(url_for("onboarding.link"))
+    return render_page("onboarding/resume.html", row=row)
+
+
+@bp.post("/restart")
+def restart():
+    """Start the onboarding over."""
+    row = _pending()
+    if row is None:
+        return redirect_303(url_for("auth.login"))
+    svc.restart_onboarding(row)
+    return _advance(row)
+
+
+@bp.route("/link", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def link():
+    """Step 1: log in once with the legacy user ID and password."""
+    row, redirect_response = _guard("link")
+    if redirect_response:
+        return redirect_response
+    form = LegacyLoginForm()
+    if not form.validate_on_submit():
+        return _show(row, form) if not form.is_submitted() else _invalid(row, form)
+    try:
+        svc.link_legacy_account(row, user_id=form.user_id.data, password=form.password.data)
+    except svc.OnboardingError as exc:
+        form.password.data = ""
+        return _invalid(row, form, exc)
+    return _advance(row)
+
+
+@bp.route("/contact", methods=["GET", "POST"])
+def contact():
+    """Step 2: private e-mail and mobile, then a code by e-mail."""
+    row, redirect_response = _guard("contact")
+    if redirect_response:
+        return redirect_response
+    form = ContactForm()
+    if not form.validate_on_submit():
+        return _show(row, form) if not form.is_submitted() else _invalid(row, form)
+    try:
+        svc.save_contact_and_send_code(
+            row, email=form.email.data, mobile=normalise_mobile(form.mobile.data)
+        )
+    except svc.OnboardingError as exc:
+        return _invalid(row, form, exc)
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("onboarding code not sent: %s", type(exc).__name__)
+        get_session().rollback()
+        return _invalid(row, form, svc.OnboardingError(
+            _("Vi kunne ikke sende e-mailen lige nu. Prøv igen om lidt."), field="email"))
+    return _advance(row)
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def verify():
+    """Step 3: the 6-digit code from the e-mail."""
+    row, redirect_response = _guard("verify")
+    if redirect_response:
+        return redirect_response
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return _show(row, form) if not form.is_submitted() else _invalid(row, form)
+    try:
+        svc.verify_onboarding_code(row, code=form.code.data)
+    except svc.OnboardingError as exc:
+        form.code.data = ""
+        return _invalid(row, form, exc)
+    return _advance(row)
+
+
+@bp.post("/verify/resend")
+@limiter.limit("10 per hour")
+def resend_code():
+    """Gensend kode: a new code to the same address, after a cooldown."""
+    row, redirect_response = _guard("verify")
+    if redirect_response:
+        return redirect_response
+    form = CodeForm(formdata=None)
+    try:
+        svc.send_onboarding_code(row)
+    except svc.OnboardingError as exc:
+        return _invalid(row, form, exc)
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("onboarding code not resent: %s", type(exc).__name__)
+        return _invalid(row, form, svc.OnboardingError(
+            _("Vi kunne ikke sende e-mailen lige nu. Prøv igen om lidt.")))
+    return _show(row, form=form) if is_fragment_request() else redirect_303(
+        url_for("onboarding.verify"))
+
+
+@bp.post("/verify/other-email")
+def other_email():
+    """Benyt anden email: back to the address step."""
+    row, redirect_response = _guard("verify")
+    if redirect_response:
+        return redirect_response
+    svc.use_other_email(row)
+    return _advance(row)
+
+
+@bp.route("/consent", methods=["GET", "POST"])
+def consent():
+    """Step 4: consent to share profile data; then the link is stored and the user logged in."""
+    row, redirect_response = _guard("consent")
+    if redirect_response:
+        return redirect_response
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        return _show(row, form) if not form.is_submitted() else _invalid(row, form)
+    try:
+        user = svc.complete_onboarding(row)
+    except IntegrityError:
+        get_session().rollback()
+        return _invalid(row, form, svc.OnboardingError(
+            _("Denne brugerkonto er allerede knyttet til et andet MitID. Kontakt support.")))
+    start_login_session(user, method="mitid")
+    return _finish_redirect(url_for("main.index", welcome=1))
+
+
+def _finish_redirect(url: str):
+    """Leave the wizard with a full page load (htmx: HX-Redirect)."""
+    if is_fragment_request():
+        response = render_page("onboarding/done.html", url=url)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect_303(url)

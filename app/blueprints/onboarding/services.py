@@ -1,0 +1,136 @@
+"""Staff onboarding: link a MitID identity to an existing account, verify e-mail, record consent."""
+
+from flask_babel import gettext as _
+from sqlmodel import delete, select
+
+from app import audit, consent, email_codes
+from app.blueprints.auth.services import MitIDIdentity, check_legacy_credentials
+from app.clock import utcnow
+from app.db import get_session
+from app.models import EmailCode, MitIDLink, Onboarding, StaffUser
+
+STEPS = ("link", "contact", "verify", "consent")
+CODE_PURPOSE = "onboarding_email"
+
+
+class OnboardingError(Exception):
+    """A step could not be completed; the message is shown next to the field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def begin_onboarding(identity: MitIDIdentity) -> Onboarding:
+    """Return the pending onboarding of this MitID identity, creating it on first login."""
+    db = get_session()
+    row = db.exec(select(Onboarding).where(Onboarding.sub == identity.sub)).first()
+    if row is None:
+        row = Onboarding(sub=identity.sub, idp=identity.idp, identity_type=identity.identity_type,
+                         mitid_uuid=identity.mitid_uuid, name=identity.name)
+        db.add(row)
+        db.commit()
+    return row
+
+
+def get_onboarding(onboarding_id: int | None) -> Onboarding | None:
+    """Load a pending onboarding by id."""
+    return get_session().get(Onboarding, onboarding_id) if onboarding_id else None
+
+
+def _move(row: Onboarding, step: str) -> None:
+    row.step = step
+    row.updated_at = utcnow()
+
+
+def restart_onboarding(row: Onboarding) -> None:
+    """Start the wizard over from the first step."""
+    row.staff_user_id = None
+    row.email = None
+    row.mobile = None
+    _move(row, "link")
+    get_session().commit()
+
+
+def link_legacy_account(row: Onboarding, *, user_id: str, password: str) -> StaffUser:
+    """Check the legacy credentials and attach the account to this onboarding."""
+    user = check_legacy_credentials(user_id, password)
+    if user is None:
+        # One message for unknown user, wrong password and locked account (no enumeration).
+        raise OnboardingError(_("Forkert bruger ID eller kodeord."), field="password")
+    db = get_session()
+    taken = db.exec(select(MitIDLink).where(MitIDLink.staff_user_id == user.id)).first()
+    if taken is not None and taken.sub != row.sub:
+        raise OnboardingError(
+            _("Denne brugerkonto er allerede knyttet til et andet MitID. Kontakt support."),
+            field="user_id",
+        )
+    row.staff_user_id = user.id
+    _move(row, "contact")
+    db.commit()
+    return user
+
+
+def save_contact_and_send_code(row: Onboarding, *, email: str, mobile: str) -> None:
+    """Keep the private e-mail and mobile, then e-mail a code to the address."""
+    row.email = email
+    row.mobile = mobile
+    send_onboarding_code(row)
+    _move(row, "verify")
+    get_session().commit()
+
+
+def send_onboarding_code(row: Onboarding) -> None:
+    """E-mail a fresh code to the onboarding's address, or explain why not."""
+    result = email_codes.send_code(
+        email=row.email, purpose=CODE_PURPOSE, template="onboarding_code",
+        subject=_("Din kode til Klinikadgang"), onboarding_id=row.id,
+    )
+    if result.reason == "cooldown":
+        raise OnboardingError(
+            _("Vent %(seconds)s sekunder, før du beder om en ny kode.", seconds=result.wait_seconds)
+        )
+    if result.reason == "locked":
+        raise OnboardingError(_("For mange forkerte forsøg. Prøv igen senere."), field="code")
+
+
+def verify_onboarding_code(row: Onboarding, *, code: str) -> None:
+    """Check the typed code; on success move on to consent."""
+    result = email_codes.verify_code(email=row.email, purpose=CODE_PURPOSE, code=code)
+    messages = {
+        "wrong": _("Koden er forkert. Prøv igen."),
+        "expired": _("Koden er udløbet eller allerede brugt. Klik på Gensend kode."),
+        "locked": _("For mange forkerte forsøg. Prøv igen senere."),
+    }
+    if not result.ok:
+        raise OnboardingError(messages[result.reason], field="code")
+    _move(row, "consent")
+    get_session().commit()
+
+
+def use_other_email(row: Onboarding) -> None:
+    """Go back to the e-mail step."""
+    _move(row, "contact")
+    get_session().commit()
+
+
+def complete_onboarding(row: Onboarding) -> StaffUser:
+    """Give consent, store the MitID link and the verified contact details, in one transaction."""
+    db = get_session()
+    user = db.get(StaffUser, row.staff_user_id)
+    now = utcnow()
+    db.add(MitIDLink(staff_user_id=user.id, sub=row.sub, idp=row.idp,
+                     identity_type=row.identity_type, mitid_uuid=row.mitid_uuid, linked_at=now))
+    user.email = row.email
+    user.mobile = row.mobile
+    user.email_verified_at = now
+    user.onboarded_at = now
+    actor = f"staff:{user.id}"
+    consent.record_consent(staff_user_id=user.id, action="given", method="onboarding_wizard",
+                           actor=actor)
+    audit.record("mitid_linked", actor=actor, target_type="staff_user", target_id=user.id,
+                 idp=row.idp, identity_type=row.identity_type)
+    db.exec(delete(EmailCode).where(EmailCode.onboarding_id == row.id))
+    db.delete(row)
+    db.commit()
+    return user

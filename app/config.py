@@ -1,0 +1,129 @@
+"""Configuration: embedded defaults, overridden by instance/config.py and the environment."""
+
+import os
+import secrets
+from datetime import date
+from pathlib import Path
+
+
+def _instance_secret(instance_path: str, name: str, factory) -> str:
+    """Read a local secret from instance/, creating it on first use."""
+    path = Path(instance_path) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written once with owner-only permissions: these are this machine's local keys.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(factory())
+    return path.read_text().strip()
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+class Config:
+    """Safe embedded defaults; every value can be overridden by an environment variable of its name."""
+
+    ENV_NAME = "development"  # development | test | production
+    SECRET_KEY = None  # generated into instance/ when not configured
+    DATABASE_URL = None  # default: SQLite in instance/
+    SQL_ECHO = False
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set to True behind TLS in production
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    BABEL_DEFAULT_LOCALE = "da"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
+    LANGUAGES = ("da", "en")
+
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 8025
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "Klinikadgang <no-reply@klinikadgang.localhost>"
+    OUTBOX_DIR = None  # development only: where the local SMTP sink writes mail
+
+    # The staff broker (NemLog-in / SEB in front of MitID). Point these at a real broker in production.
+    STAFF_BROKER_METADATA_URL = "http://127.0.0.1:5001/.well-known/openid-configuration"
+    STAFF_BROKER_CLIENT_ID = "klinikadgang-staff"
+    STAFF_BROKER_CLIENT_SECRET = "dev-staff-secret"  # noqa: S105 (the simulator's dev client)
+    STAFF_BROKER_SCOPE = "openid mitid nemlogin"
+    STAFF_BROKER_ISSUER = None  # default: the metadata URL without /.well-known/...
+    STAFF_BROKER_REDIRECT_URI = None  # default: this app's /auth/mitid/callback
+    OIDC_TIMEOUT = 5  # seconds for calls to the broker
+    OIDC_LEEWAY = 30  # seconds of clock skew accepted on ID tokens
+
+    SIMULATOR_ENABLED = True  # the built-in MitID simulator; refused in production
+
+    CPR_ENCRYPTION_KEYS = None  # comma-separated Fernet keys, newest first (rotation)
+    CPR_INDEX_KEY = None  # HMAC key of the CPR blind index
+
+    EMAIL_CODE_TTL = 600  # 10 minutes
+    EMAIL_CODE_MAX_FAILURES = 5  # wrong tries per address within the window below
+    EMAIL_CODE_FAILURE_WINDOW = 3600
+    EMAIL_CODE_RESEND_COOLDOWN = 60
+    LEGACY_LOGIN_FREE_FAILURES = 3  # failures before the growing lock starts
+    LEGACY_LOGIN_BASE_LOCK = 30  # seconds; doubles with each further failure
+    LEGACY_LOGIN_MAX_LOCK = 3600
+
+    REDIS_URL = None  # shared rate limits and counters between instances
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_DEFAULT = "300 per minute"
+
+    CUTOVER_DATE = date(2024, 10, 2)
+    TODAY = None  # injectable clock for tests: a callable returning a date
+
+
+def load_environment(config, environ=os.environ) -> None:
+    """Override known settings from environment variables of the same name, typed like the default."""
+    for name in dir(Config):
+        if not name.isupper() or name not in environ:
+            continue
+        raw = environ[name]
+        default = getattr(Config, name)
+        if isinstance(default, bool):
+            value = raw.strip().lower() in ("1", "true", "yes", "on")
+        elif isinstance(default, int):
+            value = int(raw)
+        elif isinstance(default, date):
+            value = date.fromisoformat(raw)
+        elif isinstance(default, tuple):
+            value = tuple(part.strip() for part in raw.split(","))
+        else:
+            value = raw
+        config[name] = value
+
+
+def finalise(app) -> None:
+    """Fill generated defaults and refuse unsafe production settings."""
+    cfg = app.config
+    instance = app.instance_path
+    production = cfg["ENV_NAME"] == "production"
+    if production:
+        if not cfg.get("SECRET_KEY") or cfg["SECRET_KEY"] in ("dev", "change-me"):
+            raise RuntimeError("Production needs SECRET_KEY from the environment.")
+        if cfg["SIMULATOR_ENABLED"]:
+            raise RuntimeError("Production refuses to start with the MitID simulator enabled.")
+        if not cfg.get("CPR_ENCRYPTION_KEYS") or not cfg.get("CPR_INDEX_KEY"):
+            raise RuntimeError("Production needs CPR_ENCRYPTION_KEYS and CPR_INDEX_KEY.")
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = _instance_secret(instance, "secret_key", lambda: secrets.token_hex(32))
+    if not cfg.get("CPR_ENCRYPTION_KEYS"):
+        cfg["CPR_ENCRYPTION_KEYS"] = _instance_secret(instance, "cpr_encryption_key", _fernet_key)
+    if not cfg.get("CPR_INDEX_KEY"):
+        cfg["CPR_INDEX_KEY"] = _instance_secret(
+            instance, "cpr_index_key", lambda: secrets.token_hex(32)
+        )
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(instance, "klinikadgang.sqlite")
+    if not cfg.get("OUTBOX_DIR"):
+        cfg["OUTBOX_DIR"] = os.path.join(instance, "outbox")

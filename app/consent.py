@@ -1,0 +1,69 @@
+"""Consent to share profile data across the sister systems: the text, its version and records."""
+
+import hashlib
+
+from sqlmodel import select
+
+from app import audit
+from app.db import get_session
+from app.models import ConsentRecord
+
+PROFILE_SHARING = "profile_sharing"
+PROFILE_SHARING_VERSION = "2024-1"
+
+# The seed's text, verbatim. Changing a word means a new version (the hash tells versions apart).
+PROFILE_SHARING_TEXT = (
+    "For at lette din adgang til services fra Kiropraktorerens Videnscenter, ønsker vi dit samtykke "
+    "til at anvende dine brugeroplysninger på tværs af Kiroviden.dk, KirCACS.dk eller KirPACS.dk. "
+    "Formålet er at sikre, at du kun behøver at indtaste dine brugeroplysninger én gang, og samtidig "
+    "sikre korrekte og opdaterede oplysninger.\n\n"
+    "Samtykket vil alene blive brugt i vores administration af de tre systemer og til at føre "
+    "statistik over brugen af systemerne for at kunne optimere de tre systemer og give dig den "
+    "bedste brugeroplevelse.\n\n"
+    "Vi opbevarer kun dine data så længe du er bruger af Kiroviden.dk, KirCACS.dk eller KirPACS.dk. "
+    "Data omfatter kun de oplysninger, du selv har givet os. Du vil med jævne mellemrum blive bedt "
+    "om at tage stilling til rigtigheden af oplysningerne.\n\n"
+    "Jeg giver hermed mit samtykke til, at mine brugeroplysninger må anvendes på tværs af følgende "
+    "systemer:"
+)
+PROFILE_SHARING_SYSTEMS = ("Kiroviden.dk", "KirCACS.dk", "KirPACS.dk")
+
+
+def text_hash(text: str = PROFILE_SHARING_TEXT) -> str:
+    """SHA-256 of the consent text as shown (with the systems listed)."""
+    full = text + "\n" + "\n".join(PROFILE_SHARING_SYSTEMS)
+    return hashlib.sha256(full.encode()).hexdigest()
+
+
+def record_consent(*, staff_user_id: int, action: str, method: str, actor: str) -> ConsentRecord:
+    """Append a consent record (given or withdrawn) and audit it; the caller commits."""
+    if action not in ("given", "withdrawn"):
+        raise ValueError(action)
+    row = ConsentRecord(
+        staff_user_id=staff_user_id,
+        purpose=PROFILE_SHARING,
+        action=action,
+        text_version=PROFILE_SHARING_VERSION,
+        text_hash=text_hash(),
+        method=method,
+    )
+    get_session().add(row)
+    audit.record(f"consent_{action}", actor=actor, target_type="staff_user",
+                 target_id=staff_user_id, purpose=PROFILE_SHARING, method=method)
+    return row
+
+
+def consent_history(*, staff_user_id: int) -> list[ConsentRecord]:
+    """All consent records of a user, newest first."""
+    query = (
+        select(ConsentRecord)
+        .where(ConsentRecord.staff_user_id == staff_user_id)
+        .order_by(ConsentRecord.created_at.desc(), ConsentRecord.id.desc())
+    )
+    return list(get_session().exec(query))
+
+
+def has_consent(*, staff_user_id: int) -> bool:
+    """Whether the newest record of the user says given."""
+    history = consent_history(staff_user_id=staff_user_id)
+    return bool(history) and history[0].action == "given"

@@ -1,0 +1,57 @@
+"""Database engine and the per-request session."""
+
+from flask import current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """Create the engine for a database URL (SQLite gets foreign keys and WAL)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            echo=echo,
+            hide_parameters=True,  # SQL errors must not carry personal data into logs
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(
+        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=5, max_overflow=10
+    )
+
+
+def init_app(app) -> None:
+    """Bind an engine to the app and close the request's session at teardown."""
+    app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"], app.config["SQL_ECHO"])
+    app.teardown_appcontext(close_session)
+
+
+def get_engine() -> Engine:
+    """Return the current app's engine."""
+    return current_app.extensions["db_engine"]
+
+
+def get_session() -> Session:
+    """Return the session of this request (or app context), opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = Session(get_engine(), expire_on_commit=False)
+    return g.db_session
+
+
+def close_session(_exc=None) -> None:
+    """Roll back anything uncommitted and close the session."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()

@@ -1,0 +1,73 @@
+"""Demo data from the project's personas file: clinics and staff accounts (idempotent)."""
+
+import json
+from pathlib import Path
+
+from sqlmodel import select
+
+from app.db import get_session
+from app.models import Clinic, Membership, MitIDLink, StaffUser
+from app.security import hash_password
+
+PERSONAS_FILE = Path(__file__).parent / "data" / "personas.json"
+FUNCTION_NAMES = {
+    "behandler": "clinician",
+    "sekretær": "secretary",
+    "administrator": "administrator",
+    "ekstern": "external",
+}
+
+
+def load_personas(path: Path = PERSONAS_FILE) -> dict:
+    """Read the personas file."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def seed_demo_data(personas: dict, *, subject_for=None) -> dict:
+    """Create missing clinics, staff accounts and memberships; link onboarded staff to MitID.
+
+    `subject_for(mitid_user_id)` gives the broker `sub` of a persona (the simulator's rule).
+    """
+    db = get_session()
+    counts = {"clinics": 0, "staff": 0, "memberships": 0, "links": 0}
+    clinics = {}
+    for item in personas["clinics"]:
+        clinic = db.exec(select(Clinic).where(Clinic.key == item["key"])).first()
+        if clinic is None:
+            clinic = Clinic(key=item["key"], name=item["name"], cvr=item["cvr"],
+                            self_registration=item.get("self_registration", "none"))
+            db.add(clinic)
+            counts["clinics"] += 1
+        clinics[item["key"]] = clinic
+    db.flush()
+    for item in personas["staff"]:
+        user_id = item["legacy_user_id"].lower()
+        user = db.exec(select(StaffUser).where(StaffUser.legacy_user_id == user_id)).first()
+        if user is None:
+            user = StaffUser(
+                name=item["name"], legacy_user_id=user_id,
+                legacy_password_hash=hash_password(item["legacy_password"]),
+                is_operator=bool(item.get("operator")),
+                password_exempt=bool(item.get("password_login_exempt")),
+            )
+            db.add(user)
+            db.flush()
+            counts["staff"] += 1
+        for membership in item["memberships"]:
+            for function in membership["functions"]:
+                clinic = clinics[membership["clinic"]]
+                exists = db.exec(select(Membership).where(
+                    Membership.staff_user_id == user.id, Membership.clinic_id == clinic.id,
+                    Membership.function == FUNCTION_NAMES[function])).first()
+                if exists is None:
+                    db.add(Membership(staff_user_id=user.id, clinic_id=clinic.id,
+                                      function=FUNCTION_NAMES[function]))
+                    counts["memberships"] += 1
+        linkable = item.get("onboarded") and item.get("mitid_user_id") and subject_for
+        if linkable and user.mitid_link is None:
+            db.add(MitIDLink(staff_user_id=user.id, sub=subject_for(item["mitid_user_id"]),
+                             idp="mitid", identity_type="private"))
+            user.onboarded_at = user.created_at
+            counts["links"] += 1
+    db.commit()
+    return counts

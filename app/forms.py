@@ -1,0 +1,37 @@
+"""Field validators and normalisers shared by the forms of several areas."""
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
+
+_MOBILE = re.compile(r"^(?:\+45|0045)?([2-9]\d{7})$")
+
+
+def normalise_mobile(raw: str) -> str | None:
+    """Return a Danish mobile number as +45XXXXXXXX, or None when it is not one."""
+    digits = re.sub(r"[\s\-().]", "", raw or "")
+    match = _MOBILE.match(digits)
+    return "+45" + match.group(1) if match else None
+
+
+class DanishMobile:
+    """WTForms validator: an 8-digit Danish number, optionally with +45."""
+
+    def __call__(self, form, field):
+        if field.data and normalise_mobile(field.data) is None:
+            raise ValidationError(_l("Skriv et dansk mobilnummer med 8 cifre."))
+
+
+class EmailAddress:
+    """WTForms validator using email-validator (syntax only: no DNS lookups)."""
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        try:
+            result = validate_email(field.data.strip(), check_deliverability=False)
+        except EmailNotValidError as exc:
+            raise ValidationError(_l("Skriv en gyldig e-mailadresse.")) from exc
+        field.data = result.normalized

@@ -1,0 +1,162 @@
+"""All tables (SQLModel). Timestamps are aware UTC."""
+
+from datetime import datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.clock import utcnow
+
+SELF_REGISTRATION_MODES = ("none", "approval", "auto")
+FUNCTIONS = ("clinician", "secretary", "administrator", "external")
+
+
+class Clinic(SQLModel, table=True):
+    """A clinic (an organisation with a CVR number)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=200)
+    cvr: str = Field(max_length=8, unique=True)
+    self_registration: str = Field(default="none", max_length=10)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    memberships: list["Membership"] = Relationship(back_populates="clinic")
+
+
+class StaffUser(SQLModel, table=True):
+    """A clinic staff member's account; the legacy user ID + password is being phased out."""
+
+    __tablename__ = "staff_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    legacy_user_id: str = Field(max_length=80, unique=True)  # stored lower-cased
+    legacy_password_hash: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    email_verified_at: datetime | None = None
+    mobile: str | None = Field(default=None, max_length=20)
+    is_operator: bool = False
+    password_exempt: bool = False
+    failed_login_count: int = 0
+    locked_until: datetime | None = None
+    onboarded_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    memberships: list["Membership"] = Relationship(back_populates="staff_user")
+    mitid_link: "MitIDLink" = Relationship(
+        back_populates="staff_user", sa_relationship_kwargs={"uselist": False}
+    )
+
+
+class MitIDLink(SQLModel, table=True):
+    """The link between one MitID identity (broker `sub`) and one staff account."""
+
+    __tablename__ = "mitid_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_user_id: int = Field(foreign_key="staff_user.id", unique=True)
+    sub: str = Field(max_length=200, unique=True)
+    idp: str = Field(max_length=40)
+    identity_type: str = Field(max_length=20)
+    mitid_uuid: str | None = Field(default=None, max_length=64)
+    linked_at: datetime = Field(default_factory=utcnow)
+
+    staff_user: StaffUser = Relationship(back_populates="mitid_link")
+
+
+class Membership(SQLModel, table=True):
+    """One function of a staff member at one clinic."""
+
+    __table_args__ = (UniqueConstraint("staff_user_id", "clinic_id", "function"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_user_id: int = Field(foreign_key="staff_user.id", index=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    function: str = Field(max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    staff_user: StaffUser = Relationship(back_populates="memberships")
+    clinic: Clinic = Relationship(back_populates="memberships")
+
+
+class Onboarding(SQLModel, table=True):
+    """A staff onboarding in progress: the wizard's pending row, keyed by the MitID identity."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sub: str = Field(max_length=200, unique=True)
+    idp: str = Field(max_length=40)
+    identity_type: str = Field(max_length=20)
+    mitid_uuid: str | None = Field(default=None, max_length=64)
+    name: str = Field(max_length=200)
+    step: str = Field(default="link", max_length=20)
+    staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    email: str | None = Field(default=None, max_length=254)
+    mobile: str | None = Field(default=None, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class EmailCode(SQLModel, table=True):
+    """A 6-digit code e-mailed to verify an address; only its hash is kept."""
+
+    __tablename__ = "email_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(max_length=30)
+    email: str = Field(max_length=254, index=True)
+    code_hash: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    failed_attempts: int = 0
+    used_at: datetime | None = None
+    onboarding_id: int | None = Field(default=None, foreign_key="onboarding.id")
+
+
+class ConsentRecord(SQLModel, table=True):
+    """An append-only record of consent given or withdrawn (rows are never updated or deleted)."""
+
+    __tablename__ = "consent_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
+    purpose: str = Field(max_length=40)
+    action: str = Field(max_length=12)  # given | withdrawn
+    text_version: str = Field(max_length=20)
+    text_hash: str = Field(max_length=64)
+    method: str = Field(max_length=40)  # where it happened, e.g. onboarding_wizard, profile_page
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginSession(SQLModel, table=True):
+    """A server-side login session; the cookie holds only a random token whose hash is stored."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    staff_user_id: int = Field(foreign_key="staff_user.id", index=True)
+    method: str = Field(max_length=20)  # mitid | password | fallback
+    clinic_id: int | None = Field(default=None, foreign_key="clinic.id")
+    function: str | None = Field(default=None, max_length=20)
+    user_agent: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    ended_at: datetime | None = None
+    ended_reason: str | None = Field(default=None, max_length=40)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One entry of the audit trail: who did what to whom, without personal data in the detail."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=60)  # e.g. staff:12, operator:3, system
+    action: str = Field(max_length=60, index=True)
+    target_type: str | None = Field(default=None, max_length=40)
+    target_id: str | None = Field(default=None, max_length=60)
+    clinic_id: int | None = Field(default=None, foreign_key="clinic.id", index=True)
+    detail: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,0 +1,66 @@
+"""Response plumbing: security headers, htmx fragments, and template helpers."""
+
+from flask import current_app, make_response, redirect, render_template, request
+from jinja2_fragments.flask import render_block
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
+)
+
+
+def is_fragment_request() -> bool:
+    """True for an htmx request that swaps part of a page (not boosted, not a history restore)."""
+    hx = request.htmx
+    return bool(hx) and not hx.boosted and not hx.history_restore_request
+
+
+def render_page(template: str, *, block: str = "content", status: int = 200, push_url=None, **ctx):
+    """Render the full page, or only its swappable block for an htmx request."""
+    if is_fragment_request():
+        body = render_block(template, block, **ctx)
+    else:
+        body = render_template(template, **ctx)
+    response = make_response(body, status)
+    if push_url and is_fragment_request():
+        response.headers["HX-Push-Url"] = push_url
+    return response
+
+
+def redirect_303(url: str):
+    """Redirect after a POST; htmx follows it too and swaps the result into the same target."""
+    return redirect(url, code=303)
+
+
+def mask_email(address: str | None) -> str:
+    """Show the first three letters of the local part, as the seed does: ato****@example.dk."""
+    if not address or "@" not in address:
+        return ""
+    local, domain = address.split("@", 1)
+    return f"{local[:3]}****@{domain}"
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # Pages may carry personal data: no browser or proxy cache keeps them; assets may be cached.
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+    response.vary.add("HX-Request")
+    return response
+
+
+def init_app(app) -> None:
+    """Install headers and template helpers."""
+    app.after_request(_security_headers)
+    app.jinja_env.filters["mask_email"] = mask_email
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
