@@ -1,5 +1,6 @@
 """6-digit codes e-mailed to verify an address: random, hashed, short-lived, few tries."""
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -59,7 +60,7 @@ def send_code(*, email: str, purpose: str, template: str, subject: str, **link) 
     if previous is not None:
         wait = cfg["EMAIL_CODE_RESEND_COOLDOWN"] - (now - previous.created_at).total_seconds()
         if wait > 0:
-            return CodeResult(False, "cooldown", wait_seconds=int(wait) + 1)
+            return CodeResult(False, "cooldown", wait_seconds=math.ceil(wait))
         if previous.used_at is None and previous.expires_at > now:
             previous.expires_at = now  # only the newest code is valid
     code = new_numeric_code()
@@ -108,4 +109,4 @@ def resend_wait_seconds(*, email: str, purpose: str) -> int:
     if latest is None:
         return 0
     elapsed = (utcnow() - latest.created_at).total_seconds()
-    return max(0, int(current_app.config["EMAIL_CODE_RESEND_COOLDOWN"] - elapsed + 0.999))
+    return max(0, math.ceil(current_app.config["EMAIL_CODE_RESEND_COOLDOWN"] - elapsed))

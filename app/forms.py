@@ -34,4 +34,4 @@ class EmailAddress:
             result = validate_email(field.data.strip(), check_deliverability=False)
         except EmailNotValidError as exc:
             raise ValidationError(_l("Skriv en gyldig e-mailadresse.")) from exc
-        field.data = result.normalized
+        field.data = result.normalized.lower()  # one spelling per address, for lookups and limits

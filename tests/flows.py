@@ -46,4 +46,7 @@ def onboard_until(client, outbox, persona: str, step: str, email="privat@example
 def query_one(app, statement):
     """Run a query in an app context and return all rows."""
     with app.app_context():
-        return get_session().exec(statement).all()
+        db = get_session()
+        rows = db.exec(statement).all()
+        db.expunge_all()  # keep the loaded values readable after the context closes
+        return rows

@@ -49,9 +49,9 @@ def _lock_seconds(failures: int) -> int:
     """Growing wait: nothing for the first few failures, then doubling up to a cap."""
     cfg = current_app.config
     over = failures - cfg["LEGACY_LOGIN_FREE_FAILURES"]
-    if over < 0:
+    if over <= 0:
         return 0
-    return min(cfg["LEGACY_LOGIN_BASE_LOCK"] * 2**over, cfg["LEGACY_LOGIN_MAX_LOCK"])
+    return min(cfg["LEGACY_LOGIN_BASE_LOCK"] * 2 ** (over - 1), cfg["LEGACY_LOGIN_MAX_LOCK"])
 
 
 def check_legacy_credentials(user_id: str, password: str) -> StaffUser | None:

@@ -1,0 +1,151 @@
+"""The MitID-like login pages: BRUGER-ID, private or Erhverv choice, approval, cancel."""
+
+import logging
+import time
+
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, render_template, request
+
+from .models import LoginSubject
+from .oauth import StoredAuthorizationRequest, get_server
+from .store import PendingAuthorization, get_state
+
+log = logging.getLogger(__name__)
+bp = Blueprint("login", __name__)
+
+PRIVATE_CHOICE = "private"
+
+
+@bp.get("/authorize")
+def authorize():
+    server = get_server()
+    try:
+        grant = server.get_consent_grant(end_user=None)
+    except OAuth2Error as error:
+        return _authorization_error(error, request.args.get("client_id"))
+    # prompt=login needs no handling: the simulator keeps no IdP session, so the
+    # login page is shown on every authorization request anyway.
+    pending = get_state().create_pending(
+        uri=request.url, params=request.args.to_dict(), client_id=grant.client.client_id
+    )
+    log.info("authorize client_id=%s outcome=login_page", pending.client_id)
+    return _login_page(pending)
+
+
+@bp.post("/authorize/login")
+def login():
+    pending = get_state().pending(request.form.get("request_id", ""))
+    if pending is None:
+        return _expired_page()
+    user_id = request.form.get("user_id", "").strip()
+    if not user_id:
+        return _login_page(pending, error="Indtast dit bruger-ID"), 422
+    identity = get_state().identity(user_id)
+    if identity is None:
+        log.info("login client_id=%s outcome=unknown_user", pending.client_id)
+        return _login_page(pending, user_id=user_id, error="Ukendt bruger-ID"), 422
+    subject = LoginSubject(identity, None, int(time.time()))
+    if identity.erhverv:
+        pending = get_state().update_pending(pending, subject=subject, login_chosen=False)
+        return _choice_page(pending)
+    pending = get_state().update_pending(pending, subject=subject, login_chosen=True)
+    return _approval_page(pending)
+
+
+@bp.post("/authorize/choose")
+def choose():
+    pending = get_state().pending(request.form.get("request_id", ""))
+    if pending is None or pending.subject is None:
+        return _expired_page()
+    choice = request.form.get("login_as", "")
+    identity = pending.subject.identity
+    organisation = identity.organisation(choice)
+    if choice != PRIVATE_CHOICE and organisation is None:
+        return _choice_page(pending, error="Vælg en af mulighederne."), 422
+    subject = LoginSubject(identity, organisation, pending.subject.auth_time)
+    pending = get_state().update_pending(pending, subject=subject, login_chosen=True)
+    return _approval_page(pending)
+
+
+@bp.post("/authorize/approve")
+def approve():
+    # Popping first makes a double-submitted approval issue at most one code.
+    pending = get_state().pop_pending(request.form.get("request_id", ""))
+    if pending is None or pending.subject is None or not pending.login_chosen:
+        return _expired_page()
+    return _finish(pending, pending.subject)
+
+
+@bp.post("/authorize/cancel")
+def cancel():
+    pending = get_state().pop_pending(request.form.get("request_id", ""))
+    if pending is None:
+        return _expired_page()
+    return _finish(pending, None)
+
+
+def _finish(pending: PendingAuthorization, subject: LoginSubject | None):
+    """Redirect to the client with a code (approved) or access_denied (subject None)."""
+    server = get_server()
+    stored = StoredAuthorizationRequest(pending)
+    try:
+        grant = server.get_consent_grant(request=stored, end_user=subject)
+    except OAuth2Error as error:
+        return _authorization_error(error, pending.client_id)
+    response = server.create_authorization_response(request=stored, grant_user=subject, grant=grant)
+    outcome = "approved" if subject else "access_denied"
+    log.info("authorize client_id=%s outcome=%s", pending.client_id, outcome)
+    return response
+
+
+def _authorization_error(error: OAuth2Error, client_id: str | None):
+    """Redirect errors to a validated redirect URI; otherwise show them here."""
+    log.info("authorize client_id=%s outcome=%s", client_id, error.error)
+    if error.redirect_uri:
+        return get_server().handle_error_response(None, error)
+    page = render_template("simulator/error.html", error=error.error, description=error.description)
+    return page, 400
+
+
+def _expired_page():
+    page = render_template(
+        "simulator/error.html",
+        error="login_expired",
+        description="Login-forløbet er udløbet eller ugyldigt. Start forfra fra tjenesten.",
+    )
+    return page, 400
+
+
+def _client_name(pending: PendingAuthorization) -> str:
+    client = get_state().clients.get(pending.client_id)
+    return client.client_name if client else pending.client_id
+
+
+def _login_page(pending, user_id="", error=None):
+    return render_template(
+        "simulator/login.html",
+        pending=pending,
+        service=_client_name(pending),
+        user_id=user_id,
+        error=error,
+        known_user_ids=get_state().identity_ids(),
+    )
+
+
+def _choice_page(pending, error=None):
+    return render_template(
+        "simulator/choose.html",
+        pending=pending,
+        service=_client_name(pending),
+        identity=pending.subject.identity,
+        error=error,
+    )
+
+
+def _approval_page(pending):
+    return render_template(
+        "simulator/approve.html",
+        pending=pending,
+        service=_client_name(pending),
+        subject=pending.subject,
+    )

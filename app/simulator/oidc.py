@@ -1,0 +1,59 @@
+"""OpenID Connect extension of the code grant: ID tokens, including deliberate test faults."""
+
+import secrets
+import time
+from collections.abc import Callable
+
+from authlib.oidc.core.grants import OpenIDCode
+from flask import current_app
+
+from .keys import SIGNING_ALG
+from .store import get_state
+
+EXPIRED_BY = 600
+
+
+class SimulatorOpenIDCode(OpenIDCode):
+    """Signs ID tokens with the simulator key and applies the active id_token fault."""
+
+    def __init__(self, require_nonce: bool, claims_for: Callable):
+        super().__init__(require_nonce=require_nonce)
+        self._claims_for = claims_for
+
+    def exists_nonce(self, nonce, request):
+        return get_state().nonce_in_use(request.payload.client_id, nonce)
+
+    def resolve_client_private_key(self, client):
+        keys = get_state().keys
+        if get_state().fault == "bad_signature":
+            return keys.impostor_key()
+        return keys.signing_key
+
+    def get_client_algorithm(self, client):
+        return SIGNING_ALG
+
+    def get_encode_header(self, client):
+        return {"alg": SIGNING_ALG, "kid": get_state().keys.kid, "typ": "JWT"}
+
+    def get_client_claims(self, client):
+        fault = get_state().fault
+        lifetime = current_app.config["ID_TOKEN_LIFETIME"]
+        issued_at = int(time.time())
+        if fault == "expired":
+            issued_at -= lifetime + EXPIRED_BY
+        issuer = current_app.config["SIMULATOR_ISSUER"]
+        return {
+            "iss": issuer + "/impostor" if fault == "wrong_issuer" else issuer,
+            "aud": "not-" + client.client_id if fault == "wrong_audience" else client.client_id,
+            "iat": issued_at,
+            "exp": issued_at + lifetime,
+        }
+
+    def get_authorization_code_claims(self, authorization_code):
+        claims = super().get_authorization_code_claims(authorization_code)
+        if get_state().fault == "wrong_nonce":
+            claims["nonce"] = secrets.token_urlsafe(16)
+        return claims
+
+    def generate_user_info(self, user, scope):
+        return self._claims_for(user)

@@ -1,0 +1,118 @@
+"""The app shell: configuration, security headers, language switch, error pages, dev outbox."""
+
+import pytest
+
+from app import create_app
+from tests.flows import post_form
+
+
+@pytest.mark.parametrize("overrides", [
+    {"SIMULATOR_ENABLED": True, "SECRET_KEY": "a-real-secret-from-the-vault"},
+    {"SIMULATOR_ENABLED": False, "SECRET_KEY": None},
+    {"SIMULATOR_ENABLED": False, "SECRET_KEY": "a-real-secret", "CPR_ENCRYPTION_KEYS": None},
+])
+def test_production_refuses_unsafe_settings(tmp_path, overrides):
+    config = {"ENV_NAME": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite",
+              "CPR_ENCRYPTION_KEYS": "x", "CPR_INDEX_KEY": "y", **overrides}
+    with pytest.raises(RuntimeError):
+        create_app(config)
+
+
+def test_production_starts_with_safe_settings_and_no_dev_pages(tmp_path):
+    from cryptography.fernet import Fernet
+
+    app = create_app({"ENV_NAME": "production", "SIMULATOR_ENABLED": False,
+                      "SECRET_KEY": "a-real-secret", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+                      "CPR_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                      "CPR_INDEX_KEY": "k"})
+    assert "dev.outbox" not in app.view_functions
+
+
+def test_secret_key_is_generated_into_instance_once(tmp_path):
+    config = {"DATABASE_URL": f"sqlite:///{tmp_path}/d.db", "SECRET_KEY": None}
+    first = create_app(config)
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert (tmp_path / "x").exists() is False
+    second = create_app(config)
+    assert second.config["SECRET_KEY"] == first.config["SECRET_KEY"]
+
+
+def test_environment_overrides_defaults(monkeypatch, tmp_path):
+    from app.config import Config, load_environment
+
+    monkeypatch.setenv("MAIL_PORT", "2525")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "true")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://x@127.0.0.1/db")
+    config = {}
+    load_environment(config)
+    assert config["MAIL_PORT"] == 2525 and config["SESSION_COOKIE_SECURE"] is True
+    assert config["DATABASE_URL"] == "postgresql://x@127.0.0.1/db"
+    assert Config.MAIL_PORT == 8025
+
+
+def test_security_headers(client):
+    headers = client.get("/login").headers
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_pages_have_no_inline_script(client):
+    body = client.get("/login").get_data(as_text=True)
+    assert "<script>" not in body and " onclick=" not in body and "style=" not in body
+
+
+def test_language_switch_to_english_and_back(client):
+    switched = post_form(client, "/language", {"lang": "en", "next": "/login"}, page="/login")
+    assert switched.location == "/login"
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Log in" in page
+    post_form(client, "/language", {"lang": "da", "next": "/login"}, page="/login")
+    assert '<html lang="da">' in client.get("/login").get_data(as_text=True)
+
+
+def test_language_switch_refuses_open_redirects(client):
+    answer = post_form(client, "/language", {"lang": "en", "next": "//evil.example"}, page="/login")
+    assert answer.location == "/"
+
+
+def test_unknown_page_is_a_danish_404(client):
+    answer = client.get("/findes-ikke")
+    assert answer.status_code == 404 and "Siden findes ikke" in answer.get_data(as_text=True)
+
+
+def test_unexpected_error_is_a_500_page_without_trace(app, client):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret detail 180572-1231")
+
+    answer = client.get("/boom")
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 500 and "Der opstod en fejl" in body
+    assert "Traceback" not in body and "180572" not in body
+
+
+def test_dev_outbox_lists_received_mail_newest_first(app, client, tmp_path):
+    from app.devmail import FilingHandler, start_smtp_sink
+    from tests.support import free_port
+
+    port = free_port()
+    sink = start_smtp_sink(FilingHandler(app.config["OUTBOX_DIR"]), port=port)
+    try:
+        import smtplib
+        for subject in ("Første", "Anden"):
+            with smtplib.SMTP("127.0.0.1", port) as smtp:
+                smtp.sendmail("a@example.dk", ["b@example.dk"],
+                              f"Subject: {subject}\r\n\r\nKode 123456".encode())
+    finally:
+        sink.stop()
+    page = client.get("/dev/outbox").get_data(as_text=True)
+    assert page.index("Anden") < page.index("Første") and "b@example.dk" in page
+    assert "Kode 123456" in page
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
