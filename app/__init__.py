@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
 
     from app import cli, errors, web
-    from app.blueprints import auth, main, onboarding, profile
+    from app.blueprints import auth, main, onboarding, operator, profile, selection
 
     web.init_app(app)
     errors.init_app(app)
@@ -29,6 +29,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(onboarding.bp)
     app.register_blueprint(profile.bp)
+    app.register_blueprint(selection.bp)
+    app.register_blueprint(operator.bp)
     if app.config["ENV_NAME"] != "production":
         from app.blueprints import dev
 
@@ -39,7 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     """Bind the extension objects and the OIDC clients to this app."""
     from app import i18n, oidc
-    from app.blueprints.auth import sessions
+    from app.blueprints.auth import access, sessions
     from app.extensions import csrf, htmx, limiter, login_manager, mail
 
     csrf.init_app(app)
@@ -51,3 +53,4 @@ def _init_extensions(app: Flask) -> None:
     i18n.init_app(app)
     sessions.init_app(app, login_manager)
     oidc.init_app(app)
+    access.init_app(app)

@@ -2,11 +2,13 @@
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from app import demo
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command():
     """Load the demo clinics and staff of the personas file (safe to run again)."""
     if current_app.config["ENV_NAME"] == "production":
@@ -18,6 +20,7 @@ def seed_demo_command():
 
 
 @click.command("db-upgrade")
+@with_appcontext
 def db_upgrade_command():
     """Apply the Alembic migrations to the configured database."""
     from app.migrate import upgrade
@@ -26,7 +29,28 @@ def db_upgrade_command():
     click.echo("Database is at the newest migration.")
 
 
+@click.command("outage-fallback")
+@click.argument("state", type=click.Choice(["on", "off", "status"]))
+@click.option("--reason", default="", help="Why (required for on and off).")
+@with_appcontext
+def outage_fallback_command(state, reason):
+    """Switch the MitID outage fallback (password login for everyone) on or off, or show it."""
+    import getpass
+
+    from app import policy
+
+    if state == "status":
+        row = policy.fallback_state()
+        click.echo("on" if row and row.on else "off")
+        return
+    if not reason.strip():
+        raise click.UsageError("--reason is required")
+    policy.switch_fallback(on=state == "on", reason=reason, actor=f"cli:{getpass.getuser()}")
+    click.echo(f"Outage fallback is now {state}.")
+
+
 def init_app(app) -> None:
     """Register the commands."""
+    app.cli.add_command(outage_fallback_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(db_upgrade_command)

@@ -36,6 +36,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set to True behind TLS in production
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    STAFF_SESSION_HOURS = 8  # a clinic session stays open this long at most
+    STAFF_IDLE_MINUTES = 60  # and ends after this long without a request
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     BABEL_DEFAULT_LOCALE = "da"

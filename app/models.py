@@ -160,3 +160,87 @@ class AuditEvent(SQLModel, table=True):
     target_id: str | None = Field(default=None, max_length=60)
     clinic_id: int | None = Field(default=None, foreign_key="clinic.id", index=True)
     detail: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class OutageFallbackSwitch(SQLModel, table=True):
+    """One switch of the MitID outage fallback; the newest row is the current state."""
+
+    __tablename__ = "outage_fallback_switch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    on: bool
+    reason: str = Field(max_length=500)
+    switched_by: str = Field(max_length=60)  # operator:<id> or cli:<os user>
+    switched_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Invitation(SQLModel, table=True):
+    """A single-use, time-limited link mailed to a staff member (onboarding or set a password)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    staff_user_id: int = Field(foreign_key="staff_user.id", index=True)
+    purpose: str = Field(max_length=20)  # onboarding | set_password
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class PasswordExemption(SQLModel, table=True):
+    """A clinic's request that a named external user keeps user ID + password login."""
+
+    __tablename__ = "password_exemption"
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    requested_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    external_name: str = Field(max_length=200)
+    external_email: str = Field(max_length=254)
+    organisation: str = Field(max_length=200)  # e.g. the bookkeeping firm
+    role: str = Field(max_length=30)  # bookkeeper | auditor | secretarial_agency | other
+    reason: str = Field(max_length=1000)
+    status: str = Field(default="pending", max_length=12)  # pending|approved|rejected|withdrawn
+    staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    decided_at: datetime | None = None
+    decision_note: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ClinicEnrolment(SQLModel, table=True):
+    """The clinic's enrolment form (PACSKlinikForum): clinic information and its users."""
+
+    __tablename__ = "clinic_enrolment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_name: str = Field(max_length=200)
+    cvr: str = Field(max_length=8, index=True)
+    address: str = Field(max_length=200)
+    postcode: str = Field(max_length=4)
+    city: str = Field(max_length=100)
+    phone: str = Field(max_length=20)
+    contact_name: str = Field(max_length=200)
+    contact_email: str = Field(max_length=254)
+    status: str = Field(default="pending", max_length=12)  # pending | approved | rejected
+    clinic_id: int | None = Field(default=None, foreign_key="clinic.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    decided_at: datetime | None = None
+    decision_note: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    users: list["EnrolmentUser"] = Relationship(back_populates="enrolment")
+
+
+class EnrolmentUser(SQLModel, table=True):
+    """One user in the user overview of an enrolment form."""
+
+    __tablename__ = "enrolment_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="clinic_enrolment.id", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254)
+    function: str = Field(max_length=20)
+    staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id")
+
+    enrolment: ClinicEnrolment = Relationship(back_populates="users")

@@ -1,7 +1,7 @@
 """Response plumbing: security headers, htmx fragments, and template helpers."""
 
 from flask import current_app, make_response, redirect, render_template, request
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime
 from jinja2_fragments.flask import render_block
 
 CSP = (
@@ -64,5 +64,6 @@ def init_app(app) -> None:
     app.after_request(_security_headers)
     app.jinja_env.filters["mask_email"] = mask_email
     app.jinja_env.filters["format_datetime"] = format_datetime  # in Danish time, per locale
+    app.jinja_env.filters["format_date"] = format_date
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -12,20 +12,18 @@ from app.db import make_engine
 from app.demo import load_personas, seed_demo_data
 from app.devmail import start_smtp_sink
 from app.migrate import upgrade
-from app.simulator import create_simulator_app, serve_simulator, set_fault, set_outage
-from app.simulator.identities import SUBJECT_NAMESPACE
+from app.simulator import (
+    create_simulator_app,
+    serve_simulator,
+    set_fault,
+    set_outage,
+    subject_for,
+)
 from tests.support import LiveServer, RecordingHandler, free_port
 
 TEST_PERSONAS = os.path.join(os.path.dirname(__file__), "..", "app", "data", "personas.json")
 CPR_KEY = "mT0m0rV0v1Y4y0Q2ZrJkUoJkq6o2yGJx1Xc0mI3b8nQ="
 LIVE_PORT = free_port()
-
-
-def subject_for(mitid_user_id: str) -> str:
-    """The simulator's `sub` of a persona."""
-    import uuid
-
-    return str(uuid.uuid5(SUBJECT_NAMESPACE, "sub:" + mitid_user_id))
 
 
 def _postgres_url() -> str | None:

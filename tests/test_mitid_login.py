@@ -27,9 +27,9 @@ def test_authorization_request_has_state_nonce_and_pkce_s256(client):
 
 
 def test_onboarded_persona_goes_straight_in(app, client):
-    answer = login_with_mitid(client, "mette.kjaer")
+    answer = login_with_mitid(client, "hanne.lund")
     assert (answer.status_code, answer.location) == (302, "/")
-    assert "Velkommen Mette Kjær" in client.get("/").get_data(as_text=True)
+    assert "Velkommen Hanne Lund" in client.get("/").get_data(as_text=True)
     sessions = query_one(app, select(LoginSession))
     assert [(s.method, s.ended_at) for s in sessions] == [("mitid", None)]
 
@@ -63,7 +63,7 @@ def test_outage_during_login_shows_mitid_unreachable(client, simulator):
 
 def test_replayed_state_is_refused(client):
     start = client.get("/auth/mitid/login")
-    back = walk_simulator(start.location, "mette.kjaer")
+    back = walk_simulator(start.location, "hanne.lund")
     assert client.get(app_path(back)).location == "/"
     post_form(client, "/logout", {}, page="/")
     replay = client.get(app_path(back))
@@ -74,7 +74,7 @@ def test_replayed_state_is_refused(client):
 
 def test_state_from_another_browser_is_refused(app, client):
     start = client.get("/auth/mitid/login")
-    back = walk_simulator(start.location, "mette.kjaer")
+    back = walk_simulator(start.location, "hanne.lund")
     stranger = app.test_client()
     answer = stranger.get(app_path(back))
     assert answer.status_code == 400 and stranger.get("/").status_code == 302
@@ -85,22 +85,22 @@ def test_state_from_another_browser_is_refused(app, client):
 def test_defective_id_tokens_are_rejected(app, client, simulator, fault, caplog):
     set_fault(simulator, fault)
     with caplog.at_level(logging.INFO):
-        answer = login_with_mitid(client, "mette.kjaer")
+        answer = login_with_mitid(client, "hanne.lund")
     body = answer.get_data(as_text=True)
     assert answer.status_code == 400 and "Login kunne ikke bekræftes" in body
     assert client.get("/").status_code == 302
     assert query_one(app, select(LoginSession)) == []
     assert query_one(app, select(Onboarding)) == []
-    assert "Mette" not in caplog.text and "040485" not in caplog.text
+    assert "Hanne" not in caplog.text and "090976" not in caplog.text
 
 
 def test_mitid_erhverv_login_of_an_onboarded_person(client):
     answer = login_with_mitid(client, "mette.kjaer", login_as="10000002")
-    assert answer.location == "/"
+    assert answer.location == "/select/clinic"
 
 
 def test_logout_ends_the_session_on_the_server(app, client):
-    login_with_mitid(client, "mette.kjaer")
+    login_with_mitid(client, "hanne.lund")
     cookie = client.get_cookie("session").value
     post_form(client, "/logout", {}, page="/")
     assert client.get("/").status_code == 302
@@ -113,24 +113,24 @@ def test_logout_ends_the_session_on_the_server(app, client):
 def test_session_is_rotated_at_login(app, client):
     with client.session_transaction() as session:
         session["planted"] = "by-someone-else"
-    login_with_mitid(client, "mette.kjaer")
+    login_with_mitid(client, "hanne.lund")
     with client.session_transaction() as session:
         assert "planted" not in session
         first = session["_user_id"]
     post_form(client, "/logout", {}, page="/")
-    login_with_mitid(client, "mette.kjaer")
+    login_with_mitid(client, "hanne.lund")
     with client.session_transaction() as session:
         assert session["_user_id"] != first
 
 
 def test_two_computers_can_be_logged_in_at_once(app):
     one, two = app.test_client(), app.test_client()
-    login_with_mitid(one, "mette.kjaer")
-    login_with_mitid(two, "mette.kjaer")
+    login_with_mitid(one, "hanne.lund")
+    login_with_mitid(two, "hanne.lund")
     assert one.get("/").status_code == two.get("/").status_code == 200
 
 
 def test_session_expires_after_its_lifetime(app, client, clock):
-    login_with_mitid(client, "mette.kjaer")
+    login_with_mitid(client, "hanne.lund")
     clock.now += timedelta(hours=8, minutes=1)
     assert client.get("/").status_code == 302

@@ -9,11 +9,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from joserfc.errors import JoseError
 
+from app import policy
 from app.blueprints.auth import bp
-from app.blueprints.auth.services import find_linked_user, identity_from_claims
+from app.blueprints.auth.forms import PasswordLoginForm
+from app.blueprints.auth.services import (
+    check_legacy_credentials,
+    find_linked_user,
+    identity_from_claims,
+)
 from app.blueprints.auth.sessions import end_login_session, start_login_session
 from app.blueprints.onboarding.routes import remember_onboarding
 from app.blueprints.onboarding.services import begin_onboarding
+from app.blueprints.selection.services import next_url
 from app.errors import render_error
 from app.extensions import limiter
 from app.oidc import id_token_claims_options, staff_broker
@@ -22,12 +29,47 @@ from app.web import redirect_303, render_page
 log = logging.getLogger(__name__)
 
 
+def _login_page(form=None, status=200):
+    return render_page("auth/login.html", form=form or PasswordLoginForm(formdata=None),
+                       mitid_only=policy.mitid_only(), cutover=policy.cutover_date(),
+                       fallback=policy.fallback_state(), status=status)
+
+
 @bp.get("/login")
 def login():
-    """The staff login page with the NEMLOG-IN button."""
+    """The staff login page: NEMLOG-IN, and user ID + password where the policy allows it."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
-    return render_page("auth/login.html")
+    return _login_page()
+
+
+@bp.post("/login/password")
+@limiter.limit("20 per minute")
+def password_login():
+    """User ID + password, subject to the cut-over, the outage fallback and exemptions."""
+    form = PasswordLoginForm()
+    if not form.validate_on_submit():
+        return _login_page(form, 422)
+    user = check_legacy_credentials(form.user_id.data, form.password.data)
+    form.password.data = ""
+    if user is None:
+        form.password.errors = [_("Forkert bruger ID eller kodeord.")]
+        return _login_page(form, 422)
+    decision = policy.decide_password_login(user)
+    if not decision.allowed:
+        form.password.errors = [REFUSALS[decision.refusal]()]
+        return _login_page(form, 422)
+    principal = start_login_session(user, method=decision.method)
+    return redirect_303(next_url(user, principal.login_session))
+
+
+REFUSALS = {
+    "mitid_only": lambda: _("Login med bruger ID og kodeord er udfaset. Log ind med MitID "
+                            "(NEMLOG-IN)."),
+    "not_linked": lambda: _("Login med bruger ID og kodeord er udfaset. Log ind med MitID "
+                            "(NEMLOG-IN): første gang knytter du dit MitID til din brugerkonto "
+                            "med dit bruger ID og kodeord."),
+}
 
 
 def _callback_url() -> str:
@@ -94,8 +136,8 @@ def mitid_callback():
         return _mitid_failed("invalid")
     user = find_linked_user(identity.sub)
     if user is not None:
-        start_login_session(user, method="mitid")
-        return redirect(url_for("main.index"))
+        principal = start_login_session(user, method="mitid", preselect_cvr=identity.cvr)
+        return redirect(next_url(user, principal.login_session))
     row = begin_onboarding(identity)
     remember_onboarding(row)
     return redirect(url_for("onboarding.resume"))

@@ -6,6 +6,7 @@ from flask import current_app, request, session
 from flask_login import UserMixin, login_user, logout_user
 from sqlmodel import select
 
+from app import audit
 from app.clock import utcnow
 from app.db import get_session
 from app.models import LoginSession, StaffUser
@@ -31,7 +32,8 @@ class StaffPrincipal(UserMixin):
         return self.user.name
 
 
-def start_login_session(user: StaffUser, *, method: str) -> StaffPrincipal:
+def start_login_session(user: StaffUser, *, method: str, preselect_cvr: str | None = None
+                        ) -> StaffPrincipal:
     """Open a new login session (rotating the cookie session) and log the user in."""
     db = get_session()
     token = new_token()
@@ -43,7 +45,7 @@ def start_login_session(user: StaffUser, *, method: str) -> StaffPrincipal:
         user_agent=(request.user_agent.string or "")[:200],
         created_at=now,
         last_seen_at=now,
-        expires_at=now + timedelta(seconds=current_app.config["PERMANENT_SESSION_LIFETIME"]),
+        expires_at=now + timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]),
     )
     db.add(row)
     db.commit()
@@ -51,6 +53,8 @@ def start_login_session(user: StaffUser, *, method: str) -> StaffPrincipal:
     session.clear()  # rotation: nothing from before the login survives but the language
     if lang:
         session["lang"] = lang
+    if preselect_cvr:
+        session["preselect_cvr"] = preselect_cvr  # MitID Erhverv: the organisation logged in for
     principal = StaffPrincipal(user, row, token)
     login_user(principal)
     return principal
@@ -68,18 +72,54 @@ def end_login_session(principal: StaffPrincipal, *, reason: str = "logout") -> N
     session.clear()
 
 
+def _end(row: LoginSession, reason: str, now) -> None:
+    row.ended_at = now
+    row.ended_reason = reason
+    get_session().commit()
+
+
 def load_principal(token: str) -> StaffPrincipal | None:
-    """Find the live login session of a cookie token, or None."""
+    """Find the live login session of a cookie token, or None (ending it when it ran out)."""
     db = get_session()
     row = db.exec(select(LoginSession).where(LoginSession.token_hash == token_hash(token))).first()
     now = utcnow()
-    if row is None or row.ended_at is not None or row.expires_at <= now:
+    if row is None or row.ended_at is not None:
+        return None
+    if row.expires_at <= now:
+        _end(row, "expired", now)
+        return None
+    if now - row.last_seen_at > timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"]):
+        _end(row, "idle", now)
         return None
     if now - row.last_seen_at > _TOUCH_INTERVAL:
         row.last_seen_at = now
         db.commit()
     user = db.get(StaffUser, row.staff_user_id)
     return StaffPrincipal(user, row, token) if user else None
+
+
+def open_sessions(staff_user_id: int) -> list[LoginSession]:
+    """The user's sessions that have not ended or run out, newest first."""
+    now = utcnow()
+    rows = get_session().exec(
+        select(LoginSession)
+        .where(LoginSession.staff_user_id == staff_user_id, LoginSession.ended_at.is_(None),
+               LoginSession.expires_at > now)
+        .order_by(LoginSession.created_at.desc())
+    ).all()
+    idle = timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+    return [row for row in rows if now - row.last_seen_at <= idle]
+
+
+def end_other_session(staff_user_id: int, session_id: int) -> bool:
+    """End one of the user's own sessions by id; False if it is not theirs or not open."""
+    row = get_session().get(LoginSession, session_id)
+    if row is None or row.staff_user_id != staff_user_id or row.ended_at is not None:
+        return False
+    audit.record("session_ended_by_user", actor=f"staff:{staff_user_id}",
+                 target_type="login_session", target_id=row.id)
+    _end(row, "ended_by_user", utcnow())
+    return True
 
 
 def init_app(app, login_manager) -> None:

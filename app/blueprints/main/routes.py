@@ -1,10 +1,11 @@
 """Views of the start page and the language switch."""
 
-from flask import current_app, request, session, url_for
+from flask import current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from sqlmodel import select
 
 from app.blueprints.main import bp
+from app.blueprints.selection.services import clinic_choices
 from app.db import get_session
 from app.models import Clinic, Membership
 from app.web import redirect_303, render_page
@@ -20,7 +21,10 @@ def _safe_next(target: str | None) -> str:
 @bp.get("/")
 @login_required
 def index():
-    """The start page of a logged-in staff member."""
+    """The start page of a logged-in staff member (after choosing clinic and function)."""
+    login_session = current_user.login_session
+    if login_session.function is None and clinic_choices(current_user.user, login_session):
+        return redirect(url_for("selection.choose_clinic"))
     rows = get_session().exec(
         select(Membership, Clinic)
         .join(Clinic, Membership.clinic_id == Clinic.id)

@@ -11,6 +11,7 @@ from app.blueprints.auth.sessions import start_login_session
 from app.blueprints.onboarding import bp
 from app.blueprints.onboarding import services as svc
 from app.blueprints.onboarding.forms import CodeForm, ConsentForm, ContactForm, LegacyLoginForm
+from app.blueprints.selection.services import next_url
 from app.consent import PROFILE_SHARING_SYSTEMS, PROFILE_SHARING_TEXT
 from app.db import get_session
 from app.email_codes import resend_wait_seconds
@@ -204,8 +205,11 @@ def consent():
         get_session().rollback()
         return _invalid(row, form, svc.OnboardingError(
             _("Denne brugerkonto er allerede knyttet til et andet MitID. Kontakt support.")))
-    start_login_session(user, method="mitid")
-    return _finish_redirect(url_for("main.index", welcome=1))
+    principal = start_login_session(user, method="mitid")
+    target = next_url(user, principal.login_session)
+    if target == url_for("main.index"):
+        target = url_for("main.index", welcome=1)
+    return _finish_redirect(target)
 
 
 def _finish_redirect(url: str):

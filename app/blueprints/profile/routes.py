@@ -1,10 +1,11 @@
 """Views of the profile page: see the consent and its history, withdraw or give it again."""
 
-from flask import flash, url_for
+from flask import abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import consent
+from app.blueprints.auth.sessions import end_other_session, open_sessions
 from app.blueprints.profile import bp
 from app.db import get_session
 from app.web import redirect_303, render_page
@@ -50,3 +51,24 @@ def give_consent():
         get_session().commit()
         flash(_("Dit samtykke er registreret."), "success")
     return redirect_303(url_for("profile.show"))
+
+
+@bp.get("/sessions")
+@login_required
+def sessions():
+    """The user's open sessions (several computers at once are fine); others can be ended."""
+    rows = open_sessions(current_user.user.id)
+    return render_page("profile/sessions.html", rows=rows,
+                       current_id=current_user.login_session.id)
+
+
+@bp.post("/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    """End one of the user's other sessions (on the server: that browser is logged out)."""
+    if session_id == current_user.login_session.id:
+        abort(400)
+    if not end_other_session(current_user.user.id, session_id):
+        abort(404)
+    flash(_("Sessionen er afsluttet."), "success")
+    return redirect_303(url_for("profile.sessions"))

@@ -1,0 +1,91 @@
+"""What a session may do: the chosen clinic and function decide; operators are separate."""
+
+from functools import wraps
+
+from flask import abort, redirect, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.db import get_session
+from app.models import Clinic
+
+# Permissions per function. A sekretær sees no clinical pages; an external user no patient data.
+PERMISSIONS = {
+    "clinician": frozenset({"patients", "clinical"}),
+    "secretary": frozenset({"patients"}),
+    "administrator": frozenset({"patients", "clinic_settings", "memberships", "exemptions",
+                                "audit_log", "kiosk"}),
+    "external": frozenset({"bookkeeping"}),
+}
+FUNCTION_LABELS = {
+    "clinician": _l("behandler"),
+    "secretary": _l("sekretær"),
+    "administrator": _l("administrator"),
+    "external": _l("ekstern"),
+}
+
+
+def current_login_session():
+    """The server-side login session of the request, or None."""
+    return current_user.login_session if current_user.is_authenticated else None
+
+
+def current_clinic() -> Clinic | None:
+    """The clinic chosen for this session."""
+    row = current_login_session()
+    if row is None or row.clinic_id is None:
+        return None
+    return get_session().get(Clinic, row.clinic_id)
+
+
+def current_function() -> str | None:
+    """The function chosen for this session at the current clinic."""
+    row = current_login_session()
+    return row.function if row is not None else None
+
+
+def can(permission: str) -> bool:
+    """Whether the session's function grants a permission."""
+    return permission in PERMISSIONS.get(current_function() or "", frozenset())
+
+
+def require_permission(permission: str):
+    """View decorator: logged in, clinic and function chosen, and the function permits it."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login"))
+            if current_clinic() is None or current_function() is None:
+                return redirect(url_for("selection.choose_clinic"))
+            if not can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def require_operator(view):
+    """View decorator: only the central support desk's operators."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        if not current_user.user.is_operator:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def init_app(app) -> None:
+    """Expose the session's clinic and function to templates."""
+
+    @app.context_processor
+    def _access():
+        return {"current_clinic": current_clinic(), "current_function": current_function(),
+                "can": can, "function_labels": FUNCTION_LABELS}
