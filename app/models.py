@@ -1,6 +1,6 @@
 """All tables (SQLModel). Timestamps are aware UTC."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
@@ -19,6 +19,9 @@ class Clinic(SQLModel, table=True):
     name: str = Field(max_length=200)
     cvr: str = Field(max_length=8, unique=True)
     self_registration: str = Field(default="none", max_length=10)
+    phone: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=254)
+    address: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
 
     memberships: list["Membership"] = Relationship(back_populates="clinic")
@@ -244,3 +247,96 @@ class EnrolmentUser(SQLModel, table=True):
     staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id")
 
     enrolment: ClinicEnrolment = Relationship(back_populates="users")
+
+
+class ClinicServiceLink(SQLModel, table=True):
+    """A service of the clinic linked from its portal (Tidsbestilling, E-konsultation, …)."""
+
+    __tablename__ = "clinic_service_link"
+    __table_args__ = (UniqueConstraint("clinic_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    kind: str = Field(max_length=20)  # booking | econsultation | prescription
+    enabled: bool = False
+    url: str | None = Field(default=None, max_length=500)
+
+
+class PortalUser(SQLModel, table=True):
+    """A patient's portal login: one per CPR number, used at every clinic."""
+
+    __tablename__ = "portal_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cpr_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    cpr_index: str = Field(max_length=64, unique=True)
+    birth_date: date
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    email: str = Field(max_length=254)
+    mobile: str | None = Field(default=None, max_length=20)
+    password_hash: str | None = Field(default=None, max_length=200)
+    mitid_sub: str | None = Field(default=None, max_length=200, unique=True)
+    mitid_verified_at: datetime | None = None  # identity confirmed with MitID at least once
+    guardian_cpr_index: str | None = Field(default=None, max_length=64)  # under-15 users
+    created_by: str = Field(max_length=60)  # self | guardian | staff:<id>
+    activated_at: datetime | None = None  # None: created by a clinic, not yet activated
+    failed_login_count: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PatientRecord(SQLModel, table=True):
+    """The clinic's record card of one patient (stamkort)."""
+
+    __tablename__ = "patient_record"
+    __table_args__ = (UniqueConstraint("clinic_id", "cpr_index"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    cpr_encrypted: str = Field(sa_column=Column(Text, nullable=False))
+    cpr_index: str = Field(max_length=64, index=True)
+    first_name: str = Field(max_length=100)
+    last_name: str = Field(max_length=100)
+    search_name: str = Field(max_length=210)  # "first last", lower-cased, for the search index
+    address: str | None = Field(default=None, max_length=200)
+    postcode: str | None = Field(default=None, max_length=4)
+    city: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=254)
+    mobile: str | None = Field(default=None, max_length=20)
+    no_mitid: bool = False  # "Patienten har ikke MitID": security-code login without MitID
+    portal_user_id: int | None = Field(default=None, foreign_key="portal_user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RegistrationRequest(SQLModel, table=True):
+    """A self-registration waiting for the clinic (mode "med læge-godkendelse")."""
+
+    __tablename__ = "registration_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    portal_user_id: int = Field(foreign_key="portal_user.id", index=True)
+    status: str = Field(default="pending", max_length=12)  # pending | accepted | rejected
+    reason: str | None = Field(default=None, max_length=500)
+    decided_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    decided_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PortalSession(SQLModel, table=True):
+    """A patient's login session at one clinic's portal; the cookie holds a token, its hash here."""
+
+    __tablename__ = "portal_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    portal_user_id: int = Field(foreign_key="portal_user.id", index=True)
+    clinic_id: int = Field(foreign_key="clinic.id")
+    method: str = Field(max_length=20)  # mitid | security_code
+    kiosk_device_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    ended_at: datetime | None = None
