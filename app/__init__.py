@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
 
     from app import cli, errors, web
-    from app.blueprints import auth, main, onboarding, operator, profile, selection
+    from app.blueprints import auth, main, onboarding, operator, patients, profile, selection
 
     web.init_app(app)
     errors.init_app(app)
@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(profile.bp)
     app.register_blueprint(selection.bp)
     app.register_blueprint(operator.bp)
+    app.register_blueprint(patients.bp)
     if app.config["ENV_NAME"] != "production":
         from app.blueprints import dev
 

@@ -35,3 +35,17 @@ class EmailAddress:
         except EmailNotValidError as exc:
             raise ValidationError(_l("Skriv en gyldig e-mailadresse.")) from exc
         field.data = result.normalized.lower()  # one spelling per address, for lookups and limits
+
+
+class ValidCPR:
+    """WTForms validator: format, date and century digit (never modulus 11); normalises DDMMYY-SSSS."""
+
+    def __call__(self, form, field):
+        from app.cpr import InvalidCPR, parse_cpr
+
+        if not field.data:
+            return
+        try:
+            field.data = parse_cpr(field.data)[0]
+        except InvalidCPR as exc:
+            raise ValidationError(_l("Skriv et gyldigt CPR-nummer (DDMMÅÅ-XXXX).")) from exc

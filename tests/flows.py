@@ -50,3 +50,17 @@ def query_one(app, statement):
         rows = db.exec(statement).all()
         db.expunge_all()  # keep the loaded values readable after the context closes
         return rows
+
+
+CLINIC_IDS = {"vejle": 1, "aarhus": 2, "odense": 3}  # the order the demo data creates them
+
+
+def login_as(client, persona: str, *, clinic: str | None = None, function: str | None = None):
+    """Log a staff persona in with MitID and walk the clinic and function pickers."""
+    answer = login_with_mitid(client, persona)
+    if answer.location == "/select/clinic":
+        answer = post_form(client, "/select/clinic", {"clinic_id": CLINIC_IDS[clinic]})
+    if answer.location == "/select/function":
+        answer = post_form(client, "/select/function", {"function": function})
+    assert answer.location in ("/", "/?welcome=1"), answer.location
+    return client

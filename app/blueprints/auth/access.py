@@ -88,4 +88,4 @@ def init_app(app) -> None:
     @app.context_processor
     def _access():
         return {"current_clinic": current_clinic(), "current_function": current_function(),
-                "can": can, "function_labels": FUNCTION_LABELS}
+                "can": can, "function_labels": FUNCTION_LABELS, "url_rules": app.view_functions}
