@@ -20,7 +20,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
 
     from app import cli, errors, web
-    from app.blueprints import auth, main, onboarding, operator, patients, profile, selection
+    from app.blueprints import (
+        audit_log,
+        auth,
+        clinic_settings,
+        main,
+        onboarding,
+        operator,
+        patients,
+        profile,
+        selection,
+    )
 
     web.init_app(app)
     errors.init_app(app)
@@ -32,6 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(selection.bp)
     app.register_blueprint(operator.bp)
     app.register_blueprint(patients.bp)
+    app.register_blueprint(clinic_settings.bp)
+    app.register_blueprint(audit_log.bp)
     if app.config["ENV_NAME"] != "production":
         from app.blueprints import dev
 
