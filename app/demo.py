@@ -1,12 +1,15 @@
 """Demo data from the project's personas file: clinics and staff accounts (idempotent)."""
 
 import json
+import random
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlmodel import select
 
 from app.db import get_session
-from app.models import Clinic, Membership, MitIDLink, StaffUser
+from app import cpr
+from app.models import Clinic, Membership, MitIDLink, PatientRecord, StaffUser
 from app.security import hash_password
 
 PERSONAS_FILE = Path(__file__).parent / "data" / "personas.json"
@@ -23,7 +26,7 @@ def load_personas(path: Path = PERSONAS_FILE) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def seed_demo_data(personas: dict, *, subject_for=None) -> dict:
+def seed_demo_data(personas: dict, *, subject_for=None, patients_per_clinic: int = 40) -> dict:
     """Create missing clinics, staff accounts and memberships; link onboarded staff to MitID.
 
     `subject_for(mitid_user_id)` gives the broker `sub` of a persona (the simulator's rule).
@@ -69,5 +72,40 @@ def seed_demo_data(personas: dict, *, subject_for=None) -> dict:
                              idp="mitid", identity_type="private"))
             user.onboarded_at = user.created_at
             counts["links"] += 1
+    counts["patients"] = _seed_patients(personas, clinics.values(), patients_per_clinic)
     db.commit()
     return counts
+
+
+FIRST_NAMES = ("Anne", "Birgit", "Christian", "Dorthe", "Erik", "Freja", "Gitte", "Henrik",
+               "Ida", "Jens", "Kirsten", "Lars", "Maja", "Niels", "Oskar", "Pia", "Rasmus",
+               "Signe", "Thomas", "Ulla", "Viggo", "William")
+LAST_NAMES = ("Andersen", "Bach", "Christiansen", "Dam", "Eskildsen", "Frandsen", "Gade",
+              "Hedegaard", "Iversen", "Juhl", "Kristensen", "Lauridsen", "Mortensen", "Nygaard",
+              "Overgaard", "Poulsen", "Rask", "Schmidt", "Thomsen", "Vestergaard")
+
+
+def _seed_patients(personas: dict, clinics, per_clinic: int = 40) -> int:
+    """Fictitious patients for the clinics' lists, never with a persona's CPR (deterministic)."""
+    db = get_session()
+    taken = {p["cpr"] for group in ("staff", "citizens") for p in personas[group] if p.get("cpr")}
+    added = 0
+    for clinic in clinics:
+        if db.exec(select(PatientRecord.id).where(PatientRecord.clinic_id == clinic.id)).first():
+            continue
+        rng = random.Random(f"demo-patients-{clinic.key}")
+        for _ in range(per_clinic):
+            born = date(1935, 1, 1) + timedelta(days=rng.randrange(0, 88 * 365))
+            seventh = rng.choice((4, 5)) if born.year >= 2000 else rng.randrange(0, 4)
+            number = f"{born:%d%m%y}-{seventh}{rng.randrange(0, 1000):03d}"
+            if number in taken:
+                continue
+            taken.add(number)
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            encrypted, index = cpr.protect(number)
+            db.add(PatientRecord(clinic_id=clinic.id, cpr_encrypted=encrypted, cpr_index=index,
+                                 first_name=first, last_name=last,
+                                 search_name=f"{first} {last}".lower(),
+                                 email=f"{first}.{last}@example.dk".lower()))
+            added += 1
+    return added

@@ -130,6 +130,8 @@ def app_config(database_url, smtp_server, simulator_server, tmp_path):
         "MAIL_SUPPRESS_SEND": False,  # real SMTP to the loopback server, also under TESTING
         "STAFF_BROKER_METADATA_URL": server.url + "/.well-known/openid-configuration",
         "STAFF_BROKER_CLIENT_SECRET": "test-staff-secret",
+        "CITIZEN_BROKER_METADATA_URL": server.url + "/.well-known/openid-configuration",
+        "CITIZEN_BROKER_CLIENT_SECRET": "test-citizen-secret",
         "RATELIMIT_ENABLED": False,
         "OUTBOX_DIR": str(tmp_path / "outbox"),
     }
@@ -142,7 +144,8 @@ def app(app_config, request):
         app_config["RATELIMIT_ENABLED"] = True
     application = create_app(app_config)
     with application.app_context():
-        seed_demo_data(load_personas(TEST_PERSONAS), subject_for=subject_for)
+        seed_demo_data(load_personas(TEST_PERSONAS), subject_for=subject_for,
+                       patients_per_clinic=0)
     yield application
     application.extensions["db_engine"].dispose()
 

@@ -116,3 +116,23 @@ def test_dev_outbox_lists_received_mail_newest_first(app, client, tmp_path):
 
 def test_healthz(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_demo_patients_are_fictitious_and_loaded_once(app):
+    from sqlmodel import func, select
+
+    from app import cpr
+    from app.db import get_session
+    from app.demo import load_personas, seed_demo_data
+    from app.models import PatientRecord
+
+    personas = load_personas()
+    persona_indexes = {cpr.index_of(p["cpr"]) for g in ("staff", "citizens")
+                       for p in personas[g] if p.get("cpr")}
+    with app.app_context():
+        first = seed_demo_data(personas, patients_per_clinic=10)
+        again = seed_demo_data(personas, patients_per_clinic=10)
+        indexes = set(get_session().exec(select(PatientRecord.cpr_index)).all())
+        total = get_session().exec(select(func.count()).select_from(PatientRecord)).one()
+    assert first["patients"] == total == 30 and again["patients"] == 0
+    assert not indexes & persona_indexes

@@ -192,3 +192,50 @@ def test_search_query_count_is_bounded(app, jonas):
         finally:
             event.remove(engine, "before_cursor_execute", count)
     assert small == large and large <= 6
+
+
+def test_search_with_200000_patients_uses_a_bounded_number_of_queries(app, jonas):
+    """Bulk-load 200,000 records (one shared ciphertext: only the search is measured)."""
+    import hashlib
+
+    from sqlalchemy import event, insert
+
+    from app import cpr
+    from app.clock import utcnow
+
+    with app.app_context():
+        ciphertext, _index = cpr.protect("010101-1001")
+        now = utcnow()
+        engine = app.extensions["db_engine"]
+        firsts = ["Anna", "Bo", "Carl", "Dorte", "Emil", "Frida", "Gustav", "Hanne"]
+        lasts = ["Andersen", "Berg", "Christensen", "Dahl", "Eriksen", "Frost", "Holm"]
+        with engine.begin() as conn:
+            for start in range(0, 200_000, 20_000):
+                rows = []
+                for n in range(start, start + 20_000):
+                    first, last = firsts[n % 8], f"{lasts[n % 7]}{n // 56}"
+                    rows.append({"clinic_id": 2 if n % 2 else 1, "cpr_encrypted": ciphertext,
+                                 "cpr_index": hashlib.sha256(str(n).encode()).hexdigest(),
+                                 "first_name": first, "last_name": last,
+                                 "search_name": f"{first} {last}".lower(), "no_mitid": False,
+                                 "created_at": now, "updated_at": now})
+                conn.execute(insert(PatientRecord), rows)
+
+        statements = []
+
+        def count(*_args):
+            statements.append(1)
+
+        jonas.get("/clinic/patients/?q=warm")
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            counts = {}
+            for query in ("holm", "hanne holm17", "andersen", "zzz-ingen"):
+                statements.clear()
+                answer = jonas.get(f"/clinic/patients/?q={query}")
+                assert answer.status_code == 200
+                counts[query] = len(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert len(set(counts.values())) == 1 and max(counts.values()) <= 6
+    assert "Holm17, Hanne" in jonas.get("/clinic/patients/?q=hanne+holm17").get_data(as_text=True)
