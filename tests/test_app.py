@@ -127,9 +127,9 @@ def test_demo_patients_are_fictitious_and_loaded_once(app):
     from app.models import PatientRecord
 
     personas = load_personas()
-    persona_indexes = {cpr.index_of(p["cpr"]) for g in ("staff", "citizens")
-                       for p in personas[g] if p.get("cpr")}
     with app.app_context():
+        persona_indexes = {cpr.index_of(p["cpr"]) for g in ("staff", "citizens")
+                           for p in personas[g] if p.get("cpr")}
         first = seed_demo_data(personas, patients_per_clinic=10)
         again = seed_demo_data(personas, patients_per_clinic=10)
         indexes = set(get_session().exec(select(PatientRecord.cpr_index)).all())
