@@ -24,7 +24,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         audit_log,
         auth,
         clinic_settings,
+        enrolment,
+        exemptions,
         main,
+        memberships,
         onboarding,
         operator,
         patients,
@@ -44,6 +47,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(patients.bp)
     app.register_blueprint(clinic_settings.bp)
     app.register_blueprint(audit_log.bp)
+    app.register_blueprint(memberships.bp)
+    app.register_blueprint(exemptions.bp)
+    app.register_blueprint(enrolment.bp)
     if app.config["ENV_NAME"] != "production":
         from app.blueprints import dev
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from app.db import get_session
 from app import cpr
+from app.db import get_session
 from app.models import Clinic, Membership, MitIDLink, PatientRecord, StaffUser
 from app.security import hash_password
 

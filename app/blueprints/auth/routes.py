@@ -4,7 +4,7 @@ import logging
 
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
-from flask import current_app, redirect, url_for
+from flask import current_app, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from joserfc.errors import JoseError
@@ -18,6 +18,8 @@ from app.blueprints.auth.services import (
     identity_from_claims,
 )
 from app.blueprints.auth.sessions import end_login_session, start_login_session
+from app.blueprints.enrolment.invitations import SESSION_KEY as INVITATION_KEY
+from app.blueprints.enrolment.invitations import claim_invitation_for_onboarding
 from app.blueprints.onboarding.routes import remember_onboarding
 from app.blueprints.onboarding.services import begin_onboarding
 from app.blueprints.selection.services import next_url
@@ -139,8 +141,10 @@ def mitid_callback():
         principal = start_login_session(user, method="mitid", preselect_cvr=identity.cvr)
         return redirect(next_url(user, principal.login_session))
     row = begin_onboarding(identity)
+    # Invited from an e-mail link: the account is known, so the legacy-password step is skipped.
+    claimed = claim_invitation_for_onboarding(session.pop(INVITATION_KEY, None), row)
     remember_onboarding(row)
-    return redirect(url_for("onboarding.resume"))
+    return redirect(url_for("onboarding.contact" if claimed else "onboarding.resume"))
 
 
 @bp.post("/logout")

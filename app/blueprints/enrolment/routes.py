@@ -1,0 +1,122 @@
+"""Views of the clinic enrolment: the public form, the operator's queue, and the invitation link."""
+
+import logging
+import smtplib
+
+from flask import abort, flash, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from app.blueprints.auth.access import require_operator
+from app.blueprints.enrolment import bp, invitations
+from app.blueprints.enrolment import services as svc
+from app.blueprints.enrolment.forms import DecisionForm, EnrolmentForm
+from app.blueprints.exemptions.password_link import set_password_page
+from app.db import get_session
+from app.errors import render_error
+from app.extensions import limiter
+from app.web import is_fragment_request, redirect_303, render_page
+
+log = logging.getLogger(__name__)
+
+
+@bp.route("/enrolment", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def enrolment_form():
+    """Tilmelding af klinik: clinic information and user overview, without login."""
+    form = EnrolmentForm()
+    if not form.is_submitted():
+        return render_page("enrolment/form.html", form=form)
+    if form.more.data:
+        form.add_rows()  # "Tilføj flere brugere" without JavaScript: the same form, more rows
+        return render_page("enrolment/form.html", form=form)
+    if not form.validate():
+        return render_page("enrolment/form.html", form=form, status=422)
+    svc.submit_enrolment(
+        clinic_name=form.clinic_name.data, cvr=form.cvr.data, address=form.address.data,
+        postcode=form.postcode.data, city=form.city.data, phone=form.phone.data,
+        contact_name=form.contact_name.data, contact_email=form.contact_email.data,
+        users=form.filled_users())
+    if is_fragment_request():
+        return render_page("enrolment/sent.html", push_url=url_for("enrolment.sent"))
+    return redirect_303(url_for("enrolment.sent"))
+
+
+@bp.get("/enrolment/sent")
+def sent():
+    """The receipt page after the form was sent."""
+    return render_page("enrolment/sent.html")
+
+
+@bp.get("/operator/enrolments")
+@require_operator
+def operator_list():
+    """The operator's queue of clinic enrolments."""
+    return render_page("enrolment/operator_list.html", pending=svc.enrolments(pending=True),
+                       decided=svc.enrolments(pending=False))
+
+
+def _detail(enrolment, form=None, status=200):
+    return render_page("enrolment/operator_detail.html", enrolment=enrolment,
+                       users=svc.enrolment_users(enrolment),
+                       form=form or DecisionForm(formdata=None), status=status)
+
+
+@bp.route("/operator/enrolments/<int:enrolment_id>", methods=["GET", "POST"])
+@require_operator
+def operator_detail(enrolment_id: int):
+    """One enrolment: read it, then approve or reject."""
+    enrolment = svc.get_enrolment(enrolment_id) or abort(404)
+    form = DecisionForm()
+    if not form.is_submitted():
+        return _detail(enrolment)
+    if not form.validate():
+        return _detail(enrolment, form, 422)
+    decide = svc.approve_enrolment if form.approve.data else svc.reject_enrolment
+    try:
+        decide(enrolment, operator_id=current_user.user.id, note=form.note.data)
+    except (svc.EnrolmentError, IntegrityError) as exc:
+        get_session().rollback()
+        form.form_errors.append(str(exc) if isinstance(exc, svc.EnrolmentError)
+                                else _("Tilmeldingen er allerede behandlet."))
+        return _detail(enrolment, form, 409)
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("enrolment decision not mailed: %s", type(exc).__name__)
+        get_session().rollback()
+        form.form_errors.append(_("Vi kunne ikke sende e-mails lige nu, så intet er gemt. "
+                                  "Prøv igen om lidt."))
+        return _detail(enrolment, form, 503)
+    flash(_("Tilmeldingen er godkendt. Klinikken er oprettet, og brugerne har fået en invitation.")
+          if form.approve.data else _("Tilmeldingen er afvist."), "success")
+    return redirect_303(url_for("enrolment.operator_list"))
+
+
+def _unusable(state: str):
+    """The page for a link that cannot be used (410 for used or expired, 404 for unknown)."""
+    if state == "used":
+        return render_error(410, _("Linket er allerede brugt"),
+                            _("Linket kan kun bruges én gang. Log ind med MitID, eller kontakt "
+                              "din klinik, hvis du har brug for et nyt link."))
+    if state == "expired":
+        return render_error(410, _("Linket er udløbet"),
+                            _("Linket er ikke længere gyldigt. Kontakt din klinik for at få et "
+                              "nyt link."))
+    return render_error(404, _("Linket er ugyldigt"),
+                        _("Tjek, at du har kopieret hele linket fra e-mailen."))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def invitation(token: str):
+    """An invitation link from an e-mail: onboarding with MitID, or choosing a password."""
+    found = invitations.find_invitation(token)
+    if not found.valid:
+        return _unusable(found.state)
+    if found.invitation.purpose == "set_password":
+        return set_password_page(found.invitation, on_unusable=_unusable)
+    if request.method == "POST":
+        abort(405)
+    # Only the row id goes into the signed session; the MitID callback claims the invitation.
+    session[invitations.SESSION_KEY] = found.invitation.id
+    return render_page("enrolment/invitation.html", user=invitations.invited_user(found.invitation))

@@ -1,0 +1,112 @@
+"""Views of password exemptions: the clinic's form and list, the operator's queue, the password link."""
+
+import logging
+import smtplib
+
+from flask import abort, flash, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.blueprints.auth.access import current_clinic, require_operator, require_permission
+from app.blueprints.enrolment.forms import DecisionForm
+from app.blueprints.exemptions import bp
+from app.blueprints.exemptions import services as svc
+from app.blueprints.exemptions.forms import ExemptionRequestForm, role_labels
+from app.db import get_session
+from app.models import Clinic
+from app.web import is_fragment_request, redirect_303, render_page
+
+log = logging.getLogger(__name__)
+
+
+def _clinic_page(form=None, status=200, notice=None, error=None):
+    clinic = current_clinic()
+    return render_page("exemptions/index.html", clinic=clinic,
+                       form=form or ExemptionRequestForm(formdata=None),
+                       rows=svc.clinic_exemptions(clinic.id), roles=role_labels(), notice=notice,
+                       error=error,
+                       status=status, push_url=url_for("exemptions.index") if notice else None)
+
+
+def _done(message: str):
+    """After a valid POST: htmx gets the page with the notice, plain browsers a 303."""
+    if is_fragment_request():
+        return _clinic_page(notice=message)
+    flash(message, "success")
+    return redirect_303(url_for("exemptions.index"))
+
+
+@bp.route("/clinic/exemptions", methods=["GET", "POST"])
+@require_permission("exemptions")
+def index():
+    """The clinic's external users: request an exemption, see the requests, withdraw."""
+    form = ExemptionRequestForm()
+    if not form.is_submitted():
+        return _clinic_page()
+    if not form.validate():
+        return _clinic_page(form, 422)
+    try:
+        svc.request_exemption(
+            clinic_id=current_clinic().id, requested_by_id=current_user.user.id,
+            name=form.name.data, email=form.email.data, organisation=form.organisation.data,
+            role=form.role.data, reason=form.reason.data)
+    except svc.ExemptionError as exc:
+        getattr(form, exc.field).errors.append(str(exc))
+        return _clinic_page(form, 422)
+    return _done(_("Anmodningen er sendt til driften."))
+
+
+@bp.post("/clinic/exemptions/<int:exemption_id>/withdraw")
+@require_permission("exemptions")
+def withdraw(exemption_id: int):
+    """Træk tilbage: the external user loses password login (pending requests are cancelled)."""
+    row = svc.get_clinic_exemption(current_clinic().id, exemption_id) or abort(404)
+    try:
+        svc.withdraw_exemption(row, actor_id=current_user.user.id)
+    except svc.ExemptionError as exc:
+        return _clinic_page(status=409, error=str(exc))
+    return _done(_("Undtagelsen er trukket tilbage."))
+
+
+@bp.get("/operator/exemptions")
+@require_operator
+def operator_list():
+    """The operator's queue of exemption requests."""
+    return render_page("exemptions/operator_list.html", rows=svc.pending_exemptions(),
+                       roles=role_labels())
+
+
+def _detail(row, form=None, status=200):
+    return render_page("exemptions/operator_detail.html", row=row,
+                       clinic=get_session().get(Clinic, row.clinic_id),
+                       existing=svc.existing_account(row) if row.status == "pending" else None,
+                       roles=role_labels(), form=form or DecisionForm(formdata=None),
+                       status=status)
+
+
+@bp.route("/operator/exemptions/<int:exemption_id>", methods=["GET", "POST"])
+@require_operator
+def operator_detail(exemption_id: int):
+    """One request: read it, then approve or reject."""
+    row = svc.get_exemption(exemption_id) or abort(404)
+    form = DecisionForm()
+    if not form.is_submitted():
+        return _detail(row)
+    if not form.validate():
+        return _detail(row, form, 422)
+    decide = svc.approve_exemption if form.approve.data else svc.reject_exemption
+    try:
+        decide(row, operator_id=current_user.user.id, note=form.note.data)
+    except svc.ExemptionError as exc:
+        get_session().rollback()
+        form.form_errors.append(str(exc))
+        return _detail(row, form, 409)
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("exemption decision not mailed: %s", type(exc).__name__)
+        get_session().rollback()
+        form.form_errors.append(_("Vi kunne ikke sende e-mails lige nu, så intet er gemt. "
+                                  "Prøv igen om lidt."))
+        return _detail(row, form, 503)
+    flash(_("Anmodningen er godkendt, og den eksterne bruger har fået en e-mail.")
+          if form.approve.data else _("Anmodningen er afvist."), "success")
+    return redirect_303(url_for("exemptions.operator_list"))
