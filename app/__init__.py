@@ -3,7 +3,7 @@
 from flask import Flask
 
 from app import config as config_module
-from app import db
+from app import db, logfilter
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     _init_extensions(app)
+    logfilter.install("werkzeug", "gunicorn.access")
 
     from app import cli, errors, web
     from app.blueprints import (

@@ -38,6 +38,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     STAFF_SESSION_HOURS = 8  # a clinic session stays open this long at most
     STAFF_IDLE_MINUTES = 60  # and ends after this long without a request
+    CONTACT_CONFIRM_MONTHS = 12  # staff confirm e-mail and mobile at login after this long
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
     BABEL_DEFAULT_LOCALE = "da"
@@ -62,6 +63,15 @@ class Config:
     STAFF_BROKER_REDIRECT_URI = None  # default: this app's /auth/mitid/callback
     OIDC_TIMEOUT = 5  # seconds for calls to the broker
     OIDC_LEEWAY = 30  # seconds of clock skew accepted on ID tokens
+
+    # The citizen broker (Sundhedsdatastyrelsens borgeradgang in front of MitID) of the patient portal.
+    CITIZEN_BROKER_METADATA_URL = "http://127.0.0.1:5001/.well-known/openid-configuration"
+    CITIZEN_BROKER_CLIENT_ID = "klinikadgang-citizen"
+    CITIZEN_BROKER_CLIENT_SECRET = "dev-citizen-secret"  # noqa: S105 (the simulator's dev client)
+    CITIZEN_BROKER_SCOPE = "openid mitid ssn"  # ssn: the CPR number (dk.cpr) in userinfo
+    CITIZEN_BROKER_ISSUER = None  # default: the metadata URL without /.well-known/...
+    CITIZEN_BROKER_REDIRECT_URI = None  # default: this app's /portal/mitid/callback
+    PORTAL_IDLE_MINUTES = 30  # a patient's portal session ends after this long without a request
 
     SIMULATOR_ENABLED = True  # the built-in MitID simulator; refused in production
 

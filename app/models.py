@@ -39,6 +39,8 @@ class StaffUser(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=254)
     email_verified_at: datetime | None = None
     mobile: str | None = Field(default=None, max_length=20)
+    contact_confirmed_at: datetime | None = None  # last time the user said e-mail/mobile are right
+    pending_email: str | None = Field(default=None, max_length=254)  # awaiting its code
     is_operator: bool = False
     password_exempt: bool = False
     failed_login_count: int = 0

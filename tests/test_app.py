@@ -136,3 +136,19 @@ def test_demo_patients_are_fictitious_and_loaded_once(app):
         total = get_session().exec(select(func.count()).select_from(PatientRecord)).one()
     assert first["patients"] == total == 30 and again["patients"] == 0
     assert not indexes & persona_indexes
+
+
+def test_access_log_lines_are_redacted():
+    import logging
+
+    from app.logfilter import RedactSecretsFilter
+
+    record = logging.LogRecord("werkzeug", logging.INFO, "", 0, '%s - "%s" %s', (
+        "127.0.0.1", "GET /auth/mitid/callback?code=abc123&state=xyz HTTP/1.1", "302"), None)
+    RedactSecretsFilter().filter(record)
+    assert "abc123" not in record.msg and "xyz" not in record.msg
+    token = "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg"
+    record = logging.LogRecord("werkzeug", logging.INFO, "", 0, f"GET /invitation/{token} 200",
+                               None, None)
+    RedactSecretsFilter().filter(record)
+    assert token not in record.msg and "/invitation/[redacted]" in record.msg

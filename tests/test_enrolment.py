@@ -326,3 +326,15 @@ def test_claim_invitation_for_onboarding_only_once_and_only_for_onboarding(app, 
         for_linked = db.exec(select(Invitation).order_by(Invitation.id.desc())).first()
         assert not claim_invitation_for_onboarding(for_linked.id, row)  # already has a MitID
         assert for_linked.used_at is None
+
+
+def test_invited_user_restarting_the_wizard_starts_at_the_email_step(app, simulator, approved):
+    link = f"/invitation/{token_from(approved['soeren@aeroe-kiro.example.dk'])}"
+    browser = app.test_client()
+    browser.get(link)
+    mitid_user_id = f"soeren.{uuid.uuid4().hex[:8]}"
+    add_identity(simulator, mitid_user_id=mitid_user_id, name="Søren Ærø", cpr="010190-1234")
+    login_with_mitid(browser, mitid_user_id)
+    restarted = post_form(browser, "/onboarding/restart", {}, page="/onboarding/contact")
+    assert restarted.location == "/onboarding/contact"
+    assert browser.get("/onboarding/link").location == "/onboarding/contact"

@@ -50,6 +50,13 @@ def can(permission: str) -> bool:
     return permission in PERMISSIONS.get(current_function() or "", frozenset())
 
 
+def confirmation_due(user) -> bool:
+    """Deferred import: the profile's rule for periodic confirmation of contact details."""
+    from app.blueprints.profile.services import confirmation_due as due
+
+    return due(user)
+
+
 def require_permission(permission: str):
     """View decorator: logged in, clinic and function chosen, and the function permits it."""
 
@@ -58,6 +65,8 @@ def require_permission(permission: str):
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
                 return redirect(url_for("auth.login"))
+            if confirmation_due(current_user.user):
+                return redirect(url_for("profile.confirm"))
             if current_clinic() is None or current_function() is None:
                 return redirect(url_for("selection.choose_clinic"))
             if not can(permission):

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from app.blueprints.main import bp
+from app.blueprints.profile.services import confirmation_due
 from app.blueprints.selection.services import clinic_choices
 from app.db import get_session
 from app.models import Clinic, Membership
@@ -23,6 +24,8 @@ def _safe_next(target: str | None) -> str:
 def index():
     """The start page of a logged-in staff member (after choosing clinic and function)."""
     login_session = current_user.login_session
+    if confirmation_due(current_user.user):
+        return redirect(url_for("profile.confirm"))
     if login_session.function is None and clinic_choices(current_user.user, login_session):
         return redirect(url_for("selection.choose_clinic"))
     rows = get_session().exec(

@@ -7,7 +7,7 @@ from app import audit, consent, email_codes
 from app.blueprints.auth.services import MitIDIdentity, check_legacy_credentials
 from app.clock import utcnow
 from app.db import get_session
-from app.models import EmailCode, MitIDLink, Onboarding, StaffUser
+from app.models import EmailCode, Invitation, MitIDLink, Onboarding, StaffUser
 
 STEPS = ("link", "contact", "verify", "consent")
 CODE_PURPOSE = "onboarding_email"
@@ -43,12 +43,23 @@ def _move(row: Onboarding, step: str) -> None:
     row.updated_at = utcnow()
 
 
+def _invited(row: Onboarding) -> bool:
+    """Whether the account came from an e-mailed invitation (there is no legacy password)."""
+    if row.staff_user_id is None:
+        return False
+    return get_session().exec(select(Invitation).where(
+        Invitation.staff_user_id == row.staff_user_id, Invitation.purpose == "onboarding",
+        Invitation.used_at.is_not(None))).first() is not None
+
+
 def restart_onboarding(row: Onboarding) -> None:
-    """Start the wizard over from the first step."""
-    row.staff_user_id = None
+    """Start the wizard over: from the first step, or from the e-mail step for invited users."""
+    invited = _invited(row)
+    if not invited:
+        row.staff_user_id = None
     row.email = None
     row.mobile = None
-    _move(row, "link")
+    _move(row, "contact" if invited else "link")
     get_session().commit()
 
 
@@ -124,6 +135,7 @@ def complete_onboarding(row: Onboarding) -> StaffUser:
     user.email = row.email
     user.mobile = row.mobile
     user.email_verified_at = now
+    user.contact_confirmed_at = now
     user.onboarded_at = now
     actor = f"staff:{user.id}"
     consent.record_consent(staff_user_id=user.id, action="given", method="onboarding_wizard",

@@ -1,13 +1,17 @@
 """Views of the profile page: see the consent and its history, withdraw or give it again."""
 
-from flask import abort, flash, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from wtforms import SubmitField
 
 from app import consent
 from app.blueprints.auth.sessions import end_other_session, open_sessions
-from app.blueprints.profile import bp
+from app.blueprints.onboarding.forms import CodeForm, ContactForm
+from app.blueprints.profile import bp, services
 from app.db import get_session
+from app.forms import normalise_mobile
 from app.web import redirect_303, render_page
 
 
@@ -72,3 +76,50 @@ def end_session(session_id: int):
         abort(404)
     flash(_("Sessionen er afsluttet."), "success")
     return redirect_303(url_for("profile.sessions"))
+
+
+class ConfirmForm(ContactForm):
+    """The same fields as the onboarding's contact step, with "Bekræft"."""
+
+    submit = SubmitField(_l("Bekræft"))
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@login_required
+def confirm():
+    """Are your e-mail and mobile still right? Confirm, or change them (a new e-mail needs a code)."""
+    user = current_user.user
+    form = ConfirmForm(data={"email": user.email, "mobile": user.mobile})
+    if form.validate_on_submit():
+        try:
+            needs_code = services.confirm_contact(user, email=form.email.data,
+                                                  mobile=normalise_mobile(form.mobile.data))
+        except services.ConfirmationError as exc:
+            form.email.errors = [*form.email.errors, str(exc)]
+        else:
+            if needs_code:
+                return redirect_303(url_for("profile.confirm_email"))
+            flash(_("Tak. Dine oplysninger er bekræftet."), "success")
+            return redirect_303(url_for("main.index"))
+    return render_page("profile/confirm.html", form=form, due=services.confirmation_due(user),
+                       status=422 if form.is_submitted() else 200)
+
+
+@bp.route("/confirm/email", methods=["GET", "POST"])
+@login_required
+def confirm_email():
+    """The code sent to the new e-mail address."""
+    user = current_user.user
+    if not user.pending_email:
+        return redirect(url_for("profile.confirm"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            services.verify_new_email(user, code=form.code.data)
+        except services.ConfirmationError as exc:
+            form.code.errors = [*form.code.errors, str(exc)]
+        else:
+            flash(_("Din nye e-mailadresse er bekræftet."), "success")
+            return redirect_303(url_for("main.index"))
+    return render_page("profile/confirm_email.html", form=form, address=user.pending_email,
+                       status=422 if form.is_submitted() else 200)
