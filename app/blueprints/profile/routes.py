@@ -1,6 +1,6 @@
 """Views of the profile page: see the consent and its history, withdraw or give it again."""
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, jsonify, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -9,7 +9,7 @@ from wtforms import SubmitField
 from app import consent
 from app.blueprints.auth.sessions import end_other_session, open_sessions
 from app.blueprints.onboarding.forms import CodeForm, ContactForm
-from app.blueprints.profile import bp, services
+from app.blueprints.profile import bp, export, services
 from app.db import get_session
 from app.forms import normalise_mobile
 from app.web import redirect_303, render_page
@@ -123,3 +123,22 @@ def confirm_email():
             return redirect_303(url_for("main.index"))
     return render_page("profile/confirm_email.html", form=form, address=user.pending_email,
                        status=422 if form.is_submitted() else 200)
+
+
+@bp.get("/data")
+@login_required
+def my_data():
+    """Mine data: what is held about me, with consents and recent logins."""
+    data = export.staff_export(current_user.user)
+    return render_page("profile/data.html", data=data,
+                       recent=sorted(data["login_session"], key=lambda r: r["created_at"],
+                                     reverse=True)[:10])
+
+
+@bp.get("/data.json")
+@login_required
+def my_data_json():
+    """Download everything as JSON."""
+    response = jsonify(export.staff_export(current_user.user))
+    response.headers["Content-Disposition"] = 'attachment; filename="mine-data.json"'
+    return response
