@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         clinic_settings,
         enrolment,
         exemptions,
+        help,
         main,
         memberships,
         onboarding,
@@ -48,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(patients.bp)
     app.register_blueprint(clinic_settings.bp)
     app.register_blueprint(audit_log.bp)
+    app.register_blueprint(help.bp)
     app.register_blueprint(memberships.bp)
     app.register_blueprint(exemptions.bp)
     app.register_blueprint(enrolment.bp)

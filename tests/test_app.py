@@ -152,3 +152,11 @@ def test_access_log_lines_are_redacted():
                                None, None)
     RedactSecretsFilter().filter(record)
     assert token not in record.msg and "/invitation/[redacted]" in record.msg
+
+
+def test_staff_help_is_linked_from_the_login_page_and_covers_the_questions(client):
+    assert 'href="/help/"' in client.get("/login").get_data(as_text=True)
+    page = client.get("/help/").get_data(as_text=True)
+    for heading in ("MitID Erhverv", "Ansat i flere klinikker", "Flere funktioner i samme klinik",
+                    "Når MitID ikke virker", "Glemt telefonen?", "Eksterne brugere"):
+        assert heading in page

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from joserfc.errors import JoseError
 
-from app import policy
+from app import audit, policy
 from app.blueprints.auth import bp
 from app.blueprints.auth.forms import PasswordLoginForm
 from app.blueprints.auth.services import (
@@ -22,7 +22,8 @@ from app.blueprints.enrolment.invitations import SESSION_KEY as INVITATION_KEY
 from app.blueprints.enrolment.invitations import claim_invitation_for_onboarding
 from app.blueprints.onboarding.routes import remember_onboarding
 from app.blueprints.onboarding.services import begin_onboarding
-from app.blueprints.selection.services import next_url
+from app.blueprints.selection.services import has_access, next_url
+from app.db import get_session
 from app.errors import render_error
 from app.extensions import limiter
 from app.oidc import id_token_claims_options, staff_broker
@@ -57,12 +58,24 @@ def password_login():
     if user is None:
         form.password.errors = [_("Forkert bruger ID eller kodeord.")]
         return _login_page(form, 422)
+    if not has_access(user):
+        return _no_access(user)
     decision = policy.decide_password_login(user)
     if not decision.allowed:
         form.password.errors = [REFUSALS[decision.refusal]()]
         return _login_page(form, 422)
     principal = start_login_session(user, method=decision.method)
     return redirect_303(next_url(user, principal.login_session))
+
+
+def _no_access(user):
+    """Offboarded: no membership left. Say why instead of logging in."""
+    audit.record("login_refused_no_membership", actor="anonymous", target_type="staff_user",
+                 target_id=user.id)
+    get_session().commit()
+    return render_error(403, _("Du har ikke længere adgang"), _(
+        "Du er ikke længere tilknyttet nogen klinik, så du kan ikke logge ind. Er det en fejl, "
+        "så kontakt en administrator i din klinik."))
 
 
 REFUSALS = {
@@ -137,6 +150,8 @@ def mitid_callback():
         log.warning("staff ID token rejected: %s", type(exc).__name__)
         return _mitid_failed("invalid")
     user = find_linked_user(identity.sub)
+    if user is not None and not has_access(user):
+        return _no_access(user)
     if user is not None:
         principal = start_login_session(user, method="mitid", preselect_cvr=identity.cvr)
         return redirect(next_url(user, principal.login_session))

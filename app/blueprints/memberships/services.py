@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from app import audit
+from app.clock import utcnow
 from app.db import get_session
 from app.models import Clinic, LoginSession, Membership, StaffUser
 
@@ -104,7 +105,9 @@ def _detach_sessions(staff_user_id: int, clinic_id: int, function: str | None) -
     for row in get_session().exec(query):
         row.function = None
         if function is None:
-            row.clinic_id = None
+            # Offboarding: the session at this clinic ends (noticed at its next request).
+            row.ended_at = utcnow()
+            row.ended_reason = "membership_ended"
 
 
 def remove_function(*, membership: Membership, actor_id: int) -> None:

@@ -47,6 +47,14 @@ def _audit_choice(login_session: LoginSession) -> None:
                  clinic_id=login_session.clinic_id, function=login_session.function)
 
 
+def has_access(user: StaffUser) -> bool:
+    """Operators, and staff with at least one membership, may log in."""
+    if user.is_operator:
+        return True
+    return get_session().exec(
+        select(Membership.id).where(Membership.staff_user_id == user.id)).first() is not None
+
+
 def next_url(user: StaffUser, login_session: LoginSession) -> str:
     """Where a fresh login goes: pick clinic/function when there is a choice, else the start page."""
     choices = clinic_choices(user, login_session)
