@@ -7,7 +7,7 @@ PORT ?= 5000
 POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-dev run test lint test-sqlite test-postgres translations assets chromium serve bench clean
+.PHONY: setup setup-dev run test lint test-sqlite test-postgres translations translations-update assets chromium serve bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -63,3 +63,8 @@ test: setup-dev lint test-sqlite test-postgres
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor
+
+## translations-update: extract the Danish msgids and merge them into the English catalogue
+translations-update: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot app
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
