@@ -20,6 +20,8 @@ Fixtures:
   page (and any htmx swap) has settled, run axe-core and fail at once on any "serious" or
   "critical" violation, or on console errors / CSP violations recorded so far.
 - ``wait_for_mail(outbox, recipient)``: poll the SMTP outbox until a mail to ``recipient`` arrives.
+- ``expect_http_error(page, url, status)``: ``url`` answers ``status`` (a 403 page, say) on purpose;
+  Chromium's console error for that one URL and status is then expected, not a failure.
 
 Guards (applied after the test body, so they fail the test, not its teardown):
 
@@ -70,6 +72,9 @@ EXPECTED_CONSOLE = re.compile(
 # Chromium asks every origin for /favicon.ico on its own; neither the app nor the simulator
 # serves one, and the 404 is not something a page did.
 BROWSER_OWN_REQUESTS = re.compile(r"/favicon\.ico$")
+# The console error of a load answered with an error status (see `expect_http_error`).
+HTTP_ERROR_STATUS = re.compile(
+    r"^Failed to load resource: the server responded with a status of (\d{3})\b")
 HARNESS_KEY = pytest.StashKey["BrowserHarness"]()
 _AXE = Axe()
 
@@ -90,6 +95,7 @@ class PageLog:
     javascript: bool
     visits: list[Visit] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    expected_errors: set[tuple[str, int]] = field(default_factory=set)  # (url, HTTP status)
 
 
 def _format_violations(url: str, label: str | None, violations: list[dict]) -> str:
@@ -103,6 +109,12 @@ def _format_violations(url: str, label: str | None, violations: list[dict]) -> s
             lines.append(f"      at {target}: {snippet}")
         lines.append(f"      see {violation['helpUrl']}")
     return "\n".join(lines)
+
+
+def _expected_error(log: PageLog, location: str, text: str) -> bool:
+    """Whether a console error is the failed load of a URL the test said answers an error."""
+    status = HTTP_ERROR_STATUS.match(text)
+    return bool(status) and (location, int(status.group(1))) in log.expected_errors
 
 
 class BrowserHarness:
@@ -151,7 +163,8 @@ class BrowserHarness:
         def on_console(message: ConsoleMessage):
             location = message.location.get("url") or page.url
             if (message.type == "error" and not EXPECTED_CONSOLE.match(message.text)
-                    and not BROWSER_OWN_REQUESTS.search(location)):
+                    and not BROWSER_OWN_REQUESTS.search(location)
+                    and not _expected_error(log, location, message.text)):
                 log.problems.append(f"console error at {location}: {message.text}")
 
         page.on("framenavigated", on_navigated)
@@ -316,3 +329,19 @@ def wait_for_mail():
             time.sleep(0.05)
 
     return wait
+
+
+@pytest.fixture
+def expect_http_error(browser_harness):
+    """expect_http_error(page, url, status): `url` answers `status` on purpose (a 403 page, say).
+
+    Chromium reports such a load as a console error; for this page, URL and status it is then
+    expected and does not fail the test. Anything else still does.
+    """
+
+    def expect_error(page: Page, url: str, status: int) -> None:
+        log = browser_harness.logs.get(page)
+        assert log is not None, "expect_http_error() needs a page from `page` or `browser_context`"
+        log.expected_errors.add((url, status))
+
+    return expect_error
