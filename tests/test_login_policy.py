@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from app.models import AuditEvent, LoginSession, OutageFallbackSwitch
-from tests.flows import login_with_mitid, post_form, query_one
+from tests.flows import login_as, login_with_mitid, post_form, query_one
 
 # 2 October 2024 begins at 22:00 UTC on 1 October (Danish summer time).
 BEFORE_CUTOVER = datetime(2024, 10, 1, 21, 59, tzinfo=UTC)
@@ -201,3 +201,11 @@ def test_user_cannot_end_someone_elses_session(app):
     jonas_id = max(r.id for r in query_one(app, select(LoginSession)))
     answer = post_form(hanne, f"/profile/sessions/{jonas_id}/end", {}, page="/profile/sessions")
     assert answer.status_code == 404 and jonas.get("/select/function").status_code == 200
+
+
+def test_clinical_pages_follow_the_function(app):
+    clinician = login_as(app.test_client(), "jonas.holm", function="clinician")
+    assert clinician.get("/clinic/clinical").status_code == 200
+    secretary = login_as(app.test_client(), "jonas.holm", function="secretary")
+    assert secretary.get("/clinic/clinical").status_code == 403
+    assert "Kliniske systemer" not in secretary.get("/").get_data(as_text=True)

@@ -4,6 +4,7 @@ from flask import current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from sqlmodel import select
 
+from app.blueprints.auth.access import require_permission
 from app.blueprints.main import bp
 from app.blueprints.profile.services import confirmation_due
 from app.blueprints.selection.services import clinic_choices
@@ -54,3 +55,17 @@ def healthz():
     return {"status": "ok"}
 
 
+
+
+@bp.get("/clinic/clinical")
+@require_permission("clinical")
+def clinical():
+    """Kliniske systemer: the sister systems a behandler opens from here (not for sekretærer)."""
+    return render_page("main/clinical.html", systems=CLINICAL_SYSTEMS)
+
+
+CLINICAL_SYSTEMS = (
+    ("KirPACS", "https://login.kirpacs.dk/"),
+    ("KirCACS", "https://login.kircacs.dk/"),
+    ("Kiroviden.dk", "https://kiroviden.dk/"),
+)
