@@ -49,8 +49,25 @@ def outage_fallback_command(state, reason):
     click.echo(f"Outage fallback is now {state}.")
 
 
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only list who would be deleted.")
+@with_appcontext
+def retention_command(dry_run):
+    """Delete staff without membership and portal users without clinic past the period (daily)."""
+    from app.retention import apply_retention
+
+    report = apply_retention(dry_run=dry_run)
+    verb = "Would delete" if dry_run else "Deleted"
+    click.echo(f"{verb} {len(report.staff)} staff and {len(report.portal_users)} portal users.")
+    for uid in report.staff:
+        click.echo(f"  staff_user {uid}")
+    for uid in report.portal_users:
+        click.echo(f"  portal_user {uid}")
+
+
 def init_app(app) -> None:
     """Register the commands."""
+    app.cli.add_command(retention_command)
     app.cli.add_command(outage_fallback_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(db_upgrade_command)

@@ -342,3 +342,30 @@ class PortalSession(SQLModel, table=True):
     last_seen_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     ended_at: datetime | None = None
+
+
+class KioskDevice(SQLModel, table=True):
+    """A shared device in a clinic's waiting room, enrolled by a clinic administrator."""
+
+    __tablename__ = "kiosk_device"
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: int = Field(foreign_key="clinic.id", index=True)
+    name: str = Field(max_length=100)
+    enrol_token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    enrol_expires_at: datetime | None = None
+    device_token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    created_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    enrolled_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_seen_at: datetime | None = None
+
+
+class RetentionRun(SQLModel, table=True):
+    """Present only inside a retention transaction: it lets consent records of deleted people go."""
+
+    __tablename__ = "retention_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(default_factory=utcnow)

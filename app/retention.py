@@ -1,0 +1,140 @@
+"""Retention: personal data is kept only while a person uses the service (the consent promises it).
+
+Staff without any membership and portal users without any clinic are deleted after a configurable
+period without activity. The audit trail keeps its rows: they name people only by row ids
+(staff:<id>, portal_user:<id>), which point at nothing once the person is gone.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, update
+from sqlmodel import select
+
+from app import audit
+from app.clock import utcnow
+from app.db import get_session
+from app.models import (
+    AuditEvent,
+    ClinicEnrolment,
+    ConsentRecord,
+    EmailCode,
+    EnrolmentUser,
+    Invitation,
+    KioskDevice,
+    LoginSession,
+    Membership,
+    MitIDLink,
+    Onboarding,
+    PasswordExemption,
+    PatientRecord,
+    PortalSession,
+    PortalUser,
+    RegistrationRequest,
+    RetentionRun,
+    StaffUser,
+)
+
+
+@dataclass
+class RetentionReport:
+    """Who is (or would be) deleted: row ids only."""
+
+    staff: list[int] = field(default_factory=list)
+    portal_users: list[int] = field(default_factory=list)
+
+
+def _cutoff():
+    return utcnow() - timedelta(days=current_app.config["RETENTION_DAYS"])
+
+
+def _last_staff_activity(user: StaffUser):
+    db = get_session()
+    last_login = db.exec(select(func.max(LoginSession.created_at)).where(
+        LoginSession.staff_user_id == user.id)).one()
+    last_change = db.exec(select(func.max(AuditEvent.created_at)).where(
+        AuditEvent.target_type == "staff_user", AuditEvent.target_id == str(user.id))).one()
+    return max(t for t in (user.created_at, last_login, last_change) if t is not None)
+
+
+def _last_portal_activity(user: PortalUser):
+    db = get_session()
+    last_login = db.exec(select(func.max(PortalSession.created_at)).where(
+        PortalSession.portal_user_id == user.id)).one()
+    last_request = db.exec(select(func.max(RegistrationRequest.created_at)).where(
+        RegistrationRequest.portal_user_id == user.id)).one()
+    return max(t for t in (user.created_at, last_login, last_request) if t is not None)
+
+
+def due_for_deletion() -> RetentionReport:
+    """Staff without membership and portal users without clinic, inactive past the period."""
+    db = get_session()
+    cutoff = _cutoff()
+    report = RetentionReport()
+    members = select(Membership.staff_user_id)
+    for user in db.exec(select(StaffUser).where(StaffUser.id.not_in(members),
+                                                StaffUser.is_operator.is_(False))):
+        if _last_staff_activity(user) < cutoff:
+            report.staff.append(user.id)
+    linked = select(PatientRecord.portal_user_id).where(PatientRecord.portal_user_id.is_not(None))
+    pending = select(RegistrationRequest.portal_user_id).where(
+        RegistrationRequest.status == "pending")
+    for user in db.exec(select(PortalUser).where(PortalUser.id.not_in(linked),
+                                                 PortalUser.id.not_in(pending))):
+        if _last_portal_activity(user) < cutoff:
+            report.portal_users.append(user.id)
+    return report
+
+
+def _delete_staff(db, user: StaffUser) -> None:
+    uid = user.id
+    emails = [e for e in (user.email, user.pending_email) if e]
+    for model, column in ((MitIDLink, MitIDLink.staff_user_id),
+                          (LoginSession, LoginSession.staff_user_id),
+                          (Onboarding, Onboarding.staff_user_id),
+                          (Invitation, Invitation.staff_user_id),
+                          (ConsentRecord, ConsentRecord.staff_user_id)):
+        db.exec(delete(model).where(column == uid))
+    if emails:
+        db.exec(delete(EmailCode).where(EmailCode.email.in_(emails)))
+    db.exec(update(EnrolmentUser).where(EnrolmentUser.staff_user_id == uid)
+            .values(staff_user_id=None, name="[slettet]", email="[slettet]"))
+    db.exec(update(PasswordExemption).where(PasswordExemption.staff_user_id == uid)
+            .values(staff_user_id=None, external_name="[slettet]", external_email="[slettet]"))
+    # Decisions and requests made by the person stay, without pointing at them.
+    for model, column in ((PasswordExemption, "requested_by_id"),
+                          (PasswordExemption, "decided_by_id"),
+                          (ClinicEnrolment, "decided_by_id"),
+                          (RegistrationRequest, "decided_by_id"),
+                          (KioskDevice, "created_by_id")):
+        db.exec(update(model).where(getattr(model, column) == uid).values({column: None}))
+    db.delete(user)
+
+
+def _delete_portal_user(db, user: PortalUser) -> None:
+    db.exec(delete(PortalSession).where(PortalSession.portal_user_id == user.id))
+    db.exec(delete(RegistrationRequest).where(RegistrationRequest.portal_user_id == user.id))
+    db.exec(delete(EmailCode).where(EmailCode.email == user.email))
+    db.delete(user)
+
+
+def apply_retention(*, dry_run: bool) -> RetentionReport:
+    """List (dry run) or delete, in one transaction, everyone past the retention period."""
+    db = get_session()
+    report = due_for_deletion()
+    if dry_run:
+        return report
+    run = RetentionRun()
+    db.add(run)
+    db.flush()  # consent records may be deleted while this row exists (see migration 0006)
+    for uid in report.staff:
+        _delete_staff(db, db.get(StaffUser, uid))
+        audit.record("retention_deleted", actor="system", target_type="staff_user", target_id=uid)
+    for uid in report.portal_users:
+        _delete_portal_user(db, db.get(PortalUser, uid))
+        audit.record("retention_deleted", actor="system", target_type="portal_user",
+                     target_id=uid)
+    db.delete(run)
+    db.commit()
+    return report
