@@ -12,6 +12,7 @@ from app.models import (
     EmailCode,
     EnrolmentUser,
     Invitation,
+    KioskDevice,
     LoginSession,
     Membership,
     MitIDLink,
@@ -65,6 +66,9 @@ def staff_export(user: StaffUser) -> dict:
         # Decisions the person made: only that they decided, not the other people's data.
         "clinic_enrolment": _decisions(ClinicEnrolment, uid),
         "registration_request": _decisions(RegistrationRequest, uid),
+        "kiosk_device": [{"id": d.id, "name": d.name, "created_at": d.created_at.isoformat()}
+                         for d in db.exec(select(KioskDevice).where(
+                             KioskDevice.created_by_id == uid))],
         "audit_event": rows(AuditEvent, AuditEvent.actor == f"staff:{uid}",
                             (AuditEvent.target_type == "staff_user")
                             & (AuditEvent.target_id == str(uid))),
