@@ -53,6 +53,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(memberships.bp)
     app.register_blueprint(exemptions.bp)
     app.register_blueprint(enrolment.bp)
+    from app.blueprints import approvals, kiosk, portal
+
+    app.register_blueprint(portal.bp)
+    app.register_blueprint(approvals.bp)
+    app.register_blueprint(kiosk.bp)
+    approvals.init_app(app)
     if app.config["ENV_NAME"] != "production":
         from app.blueprints import dev
 

@@ -62,6 +62,7 @@ def main() -> None:
     app = create_app({
         "MAIL_PORT": mail_port,
         "STAFF_BROKER_METADATA_URL": f"http://127.0.0.1:{sim_port}/.well-known/openid-configuration",
+        "CITIZEN_BROKER_METADATA_URL": f"http://127.0.0.1:{sim_port}/.well-known/openid-configuration",
     })
     sink = start_smtp_sink(FilingHandler(app.config["OUTBOX_DIR"]), port=mail_port)
     simulator = create_simulator_app({

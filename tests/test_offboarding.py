@@ -54,3 +54,11 @@ def test_password_login_is_refused_too_without_membership(app, clock):
                        {"user_id": "jho", "password": "Sekretaer2024"}, page="/login")
     assert answer.status_code == 403 and "Du har ikke længere adgang" in answer.get_data(
         as_text=True)
+
+
+def test_a_session_still_at_the_picker_ends_when_the_last_membership_goes(app):
+    jonas = app.test_client()
+    assert login_with_mitid(jonas, "jonas.holm").location == "/select/function"
+    hanne = login_as(app.test_client(), "hanne.lund")
+    end_all(hanne, app, "jho")
+    assert jonas.get("/select/function").status_code == 302

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from app import audit
+from app.blueprints.selection.services import has_access
 from app.clock import utcnow
 from app.db import get_session
 from app.models import Clinic, LoginSession, Membership, StaffUser
@@ -134,5 +135,12 @@ def end_memberships(*, clinic_id: int, staff_user: StaffUser, actor_id: int) -> 
                  target_id=staff_user.id, clinic_id=clinic_id,
                  functions=sorted(row.function for row in rows))
     _detach_sessions(staff_user.id, clinic_id, None)
+    db.flush()
+    if not has_access(staff_user):
+        # No clinic left: any open session ends too (e.g. one still at the clinic picker).
+        for session_row in db.exec(select(LoginSession).where(
+                LoginSession.staff_user_id == staff_user.id, LoginSession.ended_at.is_(None))):
+            session_row.ended_at = utcnow()
+            session_row.ended_reason = "membership_ended"
     db.commit()
     return len(rows)

@@ -1,14 +1,21 @@
 """Views of the patient list (active search) and the stamkort tabs."""
 
+import smtplib
+
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlmodel import select
 
+from app import audit
 from app.blueprints.auth.access import current_clinic, require_permission
 from app.blueprints.patients import bp
 from app.blueprints.patients import services as svc
 from app.blueprints.patients.forms import CommunicationForm, NewPatientForm, StamdataForm
+from app.blueprints.portal import accounts
+from app.db import get_session
 from app.forms import normalise_mobile
+from app.models import PortalUser
 from app.web import is_fragment_request, redirect_303, render_page
 
 TABS = ("stamdata", "communication", "portal")
@@ -101,9 +108,64 @@ def communication(record_id: int):
     return _card(record, "communication", 422 if form.is_submitted() else 200, form=form)
 
 
+def portal_state(record) -> dict:
+    """What the Patientportal tab shows: the CPR's portal user (if any) and its link here."""
+    user = get_session().exec(select(PortalUser).where(
+        PortalUser.cpr_index == record.cpr_index)).first()
+    return {"user": user, "linked": user is not None and record.portal_user_id == user.id,
+            "activated": bool(user and user.activated_at)}
+
+
 @bp.get("/<int:record_id>/portal")
 @require_permission("patients")
 def portal(record_id: int):
     """Patientportal: whether the patient is a portal user and registered here."""
     record = _record(record_id)
-    return _card(record, "portal")
+    return _card(record, "portal", portal=portal_state(record))
+
+
+def _portal_action(record_id: int, action):
+    """Run one Patientportal action on the record; errors come back on the tab (422)."""
+    record = _record(record_id)
+    try:
+        message = action(record)
+    except accounts.PortalAccountError as exc:
+        error = {"no_email": _("Patienten skal have en e-mailadresse. Udfyld den under "
+                               "Kommunikation.")}.get(exc.reason, _("Handlingen kunne ikke "
+                                                                     "udføres."))
+        return _card(record, "portal", 422, portal=portal_state(record), error=error)
+    except (smtplib.SMTPException, OSError):
+        get_session().rollback()
+        return _card(record, "portal", 503, portal=portal_state(record),
+                     error=_("Vi kunne ikke sende e-mailen lige nu. Prøv igen om lidt."))
+    flash(message, "success")
+    return redirect_303(url_for("patients.portal", record_id=record.id))
+
+
+@bp.post("/<int:record_id>/portal/create")
+@require_permission("patients")
+def create_portal_user(record_id: int):
+    """Opret som bruger / Tilknyt eksisterende bruger (the CPR decides which)."""
+    def act(record):
+        link = accounts.create_portal_user_from_record(record=record,
+                                                       staff_user_id=current_user.user.id)
+        return (_("Patienten er oprettet som bruger, og der er sendt et aktiveringslink.")
+                if link.created else _("Patientens eksisterende bruger er tilknyttet klinikken."))
+    return _portal_action(record_id, act)
+
+
+@bp.post("/<int:record_id>/portal/resend")
+@require_permission("patients")
+def resend_activation(record_id: int):
+    """Send aktiveringslink igen (only for a user who has not activated yet)."""
+    def act(record):
+        user = get_session().get(PortalUser, record.portal_user_id) if record.portal_user_id \
+            else None
+        if user is None or user.activated_at is not None:
+            raise accounts.PortalAccountError("not_found")
+        accounts.send_activation_email(portal_user=user, clinic=current_clinic())
+        audit.record("activation_link_sent", actor=f"staff:{current_user.user.id}",
+                     target_type="portal_user", target_id=user.id, clinic_id=record.clinic_id)
+        get_session().commit()
+        return _("Aktiveringslinket er sendt igen.")
+    return _portal_action(record_id, act)

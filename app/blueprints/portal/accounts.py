@@ -1,0 +1,123 @@
+"""Services the clinic workspace calls: create portal users from a record, decide requests.
+
+None of them touches `request`; each is audited and commits. E-mails never carry a CPR number.
+"""
+
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlmodel import select
+
+from app import audit, cpr
+from app.blueprints.portal import services as svc
+from app.blueprints.portal.tokens import make_token
+from app.clock import utcnow
+from app.db import get_session
+from app.mailer import send_email
+from app.models import Clinic, PatientRecord, PortalUser, RegistrationRequest
+
+
+class PortalAccountError(Exception):
+    """The action is not possible; `reason` says why: no_email | not_found | already_decided."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class RecordLink:
+    """The portal user now linked to a record; `created` is False when the CPR already had one."""
+
+    portal_user: PortalUser
+    created: bool
+
+
+def send_activation_email(*, portal_user: PortalUser, clinic: Clinic) -> None:
+    """E-mail the aktiveringslink (valid 7 days, dies once a password is chosen)."""
+    link = url_for("portal.activate", clinic_key=clinic.key,
+                   token=make_token("activation", portal_user), _external=True)
+    send_email(to=portal_user.email, subject=_("Aktivér din bruger på Patientportalen"),
+               template="portal_activation", name=portal_user.first_name,
+               clinic_name=clinic.name, link=link)
+
+
+def create_portal_user_from_record(*, record: PatientRecord, staff_user_id: int) -> RecordLink:
+    """The clinic creates the patient as portal user (not activated; activation e-mail sent).
+
+    A CPR that already has a portal user is linked to the record instead (created=False, no
+    e-mail). A new user needs an e-mail address on the record (PortalAccountError "no_email").
+    """
+    db = get_session()
+    clinic = db.get(Clinic, record.clinic_id)
+    staff = f"staff:{staff_user_id}"
+    existing = svc.find_user(record.cpr_index)
+    if existing is not None:
+        if record.portal_user_id != existing.id:
+            record.portal_user_id = existing.id
+            record.updated_at = utcnow()
+            audit.record("portal_user_linked_by_clinic", actor=staff, target_type="portal_user",
+                         target_id=existing.id, clinic_id=clinic.id, patient_record_id=record.id)
+            db.commit()
+        return RecordLink(existing, created=False)
+    if not record.email:
+        raise PortalAccountError("no_email")
+    _normalised, born = cpr.parse_cpr(cpr.reveal(record.cpr_encrypted))
+    user = PortalUser(cpr_encrypted=record.cpr_encrypted, cpr_index=record.cpr_index,
+                      birth_date=born, first_name=record.first_name, last_name=record.last_name,
+                      email=record.email.strip().lower(), mobile=record.mobile, created_by=staff)
+    db.add(user)
+    db.flush()
+    record.portal_user_id = user.id
+    record.updated_at = utcnow()
+    audit.record("portal_user_created_by_clinic", actor=staff, target_type="portal_user",
+                 target_id=user.id, clinic_id=clinic.id, patient_record_id=record.id)
+    send_activation_email(portal_user=user, clinic=clinic)  # a mail failure rolls all back
+    db.commit()
+    return RecordLink(user, created=True)
+
+
+def pending_registration_requests(*, clinic_id: int) -> list[tuple[RegistrationRequest, PortalUser]]:
+    """The clinic's requests that wait for a decision, oldest first, with the patient."""
+    return list(get_session().exec(
+        select(RegistrationRequest, PortalUser)
+        .join(PortalUser, PortalUser.id == RegistrationRequest.portal_user_id)
+        .where(RegistrationRequest.clinic_id == clinic_id, RegistrationRequest.status == "pending")
+        .order_by(RegistrationRequest.created_at, RegistrationRequest.id)))
+
+
+def decide_registration_request(*, request_id: int, clinic_id: int, accept: bool,
+                                reason: str | None, staff_user_id: int) -> RegistrationRequest:
+    """Accept or reject a self-registration; the patient is e-mailed either way.
+
+    Accepting links (or creates) the clinic's record of the patient. Raises PortalAccountError
+    "not_found" for another clinic's request and "already_decided" for a decided one.
+    """
+    db = get_session()
+    row = db.get(RegistrationRequest, request_id)
+    if row is None or row.clinic_id != clinic_id:
+        raise PortalAccountError("not_found")
+    if row.status != "pending":
+        raise PortalAccountError("already_decided")
+    clinic = db.get(Clinic, clinic_id)
+    user = db.get(PortalUser, row.portal_user_id)
+    row.status = "accepted" if accept else "rejected"
+    row.reason = (reason or "").strip()[:500] or None
+    row.decided_by_id = staff_user_id
+    row.decided_at = utcnow()
+    if accept:
+        record = svc.link_patient_record(user=user, clinic=clinic)
+        detail = {"patient_record_id": record.id}
+    else:
+        detail = {}
+    audit.record("registration_request_" + row.status, actor=f"staff:{staff_user_id}",
+                 target_type="registration_request", target_id=row.id, clinic_id=clinic_id,
+                 portal_user_id=user.id, **detail)
+    link = url_for("portal.front", clinic_key=clinic.key, _external=True) if accept else None
+    send_email(to=user.email, subject=_("Din anmodning om oprettelse på Patientportalen"),
+               template="portal_registration_" + row.status, name=user.first_name,
+               clinic_name=clinic.name, clinic_phone=clinic.phone, clinic_email=clinic.email,
+               reason=row.reason, link=link)
+    db.commit()
+    return row

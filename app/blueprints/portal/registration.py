@@ -1,0 +1,175 @@
+"""Self-registration (Opret ny bruger / Opret bruger under 15 år), confirmed with MitID.
+
+The typed details wait in a PortalUser row that is not yet activated (created_by "self" or
+"guardian", activated_at None). Only a MitID login whose CPR matches the typed one activates it;
+an unconfirmed row carries no rights, so a new registration of the same CPR may replace it and it
+is deleted after 24 hours. The browser keeps only a keyed reference to the row (never the CPR, the
+e-mail or the password), and the same kind of reference when the CPR already has a user, so the
+form's answer does not tell whether a CPR number is a user.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import delete, select
+
+from app import audit
+from app.blueprints.portal import services as svc
+from app.clock import utcnow
+from app.db import get_session
+from app.models import PatientRecord, PortalSession, PortalUser, RegistrationRequest
+from app.security import cpr_index, encrypt_cpr, hash_password, keyed_hash
+
+UNCONFIRMED_TTL = timedelta(hours=24)
+
+
+@dataclass
+class Outcome:
+    """What a MitID confirmation led to: the user and one of the kinds below.
+
+    created | requested | closed | existing (self); child_created | child_requested | child_closed |
+    child_existing (guardian); mismatch (the MitID CPR is not the typed one).
+    """
+
+    kind: str
+    user: PortalUser | None = None
+
+
+def _ref(kind: str, index: str, secret: str) -> str:
+    """A keyed reference for the session: binds the MitID answer to the typed CPR and row."""
+    return keyed_hash(f"{kind}:{index}:{secret}", "portal-registration")[:40]
+
+
+def _replaceable(user: PortalUser) -> bool:
+    """An unconfirmed self-registration that no clinic has taken on."""
+    if not svc.is_unconfirmed(user):
+        return False
+    db = get_session()
+    linked = db.exec(select(PatientRecord.id).where(PatientRecord.portal_user_id == user.id)).first()
+    requested = db.exec(select(RegistrationRequest.id).where(
+        RegistrationRequest.portal_user_id == user.id)).first()
+    return linked is None and requested is None
+
+
+def _delete(user: PortalUser) -> None:
+    db = get_session()
+    db.exec(delete(PortalSession).where(PortalSession.portal_user_id == user.id))
+    db.delete(user)
+    db.flush()
+
+
+def purge_unconfirmed() -> int:
+    """Delete unconfirmed self-registrations older than 24 hours (housekeeping); the caller commits."""
+    cutoff = utcnow() - UNCONFIRMED_TTL
+    rows = get_session().exec(select(PortalUser).where(
+        PortalUser.created_by.in_(("self", "guardian")), PortalUser.activated_at.is_(None),
+        PortalUser.created_at < cutoff)).all()
+    stale = [row for row in rows if _replaceable(row)]
+    for row in stale:
+        _delete(row)
+    return len(stale)
+
+
+def _pending_row(*, cpr: str, born, created_by: str, first_name: str, last_name: str, email: str,
+                 mobile: str | None, password: str, guardian_index: str | None = None) -> PortalUser:
+    db = get_session()
+    user = PortalUser(cpr_encrypted=encrypt_cpr(cpr), cpr_index=cpr_index(cpr), birth_date=born,
+                      first_name=first_name, last_name=last_name, email=email, mobile=mobile,
+                      password_hash=hash_password(password), guardian_cpr_index=guardian_index,
+                      created_by=created_by)
+    db.add(user)
+    db.flush()
+    return user
+
+
+def start_registration(*, cpr: str, born, first_name: str, last_name: str, email: str,
+                       mobile: str | None, password: str, guardian_cpr: str | None = None) -> str:
+    """Keep the typed details in an unconfirmed row (or note the CPR is a user); return the ref.
+
+    With `guardian_cpr` this is a child's registration, confirmed by the guardian's MitID.
+    """
+    db = get_session()
+    purge_unconfirmed()
+    kind = "guardian" if guardian_cpr else "self"
+    index = cpr_index(cpr)
+    confirmer = cpr_index(guardian_cpr) if guardian_cpr else index
+    existing = svc.find_user(index)
+    if existing is not None and not _replaceable(existing):
+        db.commit()
+        return _ref(kind, confirmer, "existing")
+    if existing is not None:
+        _delete(existing)
+    user = _pending_row(cpr=cpr, born=born, created_by=kind, first_name=first_name,
+                        last_name=last_name, email=email, mobile=mobile, password=password,
+                        guardian_index=cpr_index(guardian_cpr) if guardian_cpr else None)
+    ref = _ref(kind, confirmer, user.password_hash)
+    db.commit()
+    return ref
+
+
+def _take_existing_sub(user: PortalUser, sub: str) -> None:
+    """MitID `sub` is unique: a CPR change moves it from the old user row to this one."""
+    db = get_session()
+    for other in db.exec(select(PortalUser).where(PortalUser.mitid_sub == sub,
+                                                  PortalUser.id != user.id)):
+        other.mitid_sub = None
+    db.flush()
+    user.mitid_sub = sub
+
+
+def record_mitid(user: PortalUser, identity) -> None:
+    """Note that this user's identity is confirmed with MitID (first time, or again)."""
+    now = utcnow()
+    if user.mitid_sub != identity.sub:
+        _take_existing_sub(user, identity.sub)
+    user.mitid_verified_at = user.mitid_verified_at or now
+
+
+def confirm_self(*, clinic, ref: str, identity) -> Outcome:
+    """The registrant's MitID came back: activate the row if its CPR is the typed one; commits."""
+    index = cpr_index(identity.cpr)
+    user = svc.find_user(index)
+    db = get_session()
+    if user is not None and ref == _ref("self", index, "existing"):
+        return Outcome("existing", user)  # logged in like a MitID login; the typed details are dropped
+    if user is None or not svc.is_unconfirmed(user) or user.created_by != "self" \
+            or ref != _ref("self", index, user.password_hash):
+        audit.record("portal_registration_cpr_mismatch", actor="anonymous", clinic_id=clinic.id)
+        db.commit()
+        return Outcome("mismatch")
+    record_mitid(user, identity)
+    user.activated_at = utcnow()
+    audit.record("portal_user_registered", actor=svc.actor(user), target_type="portal_user",
+                 target_id=user.id, clinic_id=clinic.id, mode=clinic.self_registration)
+    db.commit()
+    result = svc.register_at_clinic(user=user, clinic=clinic, actor_name=svc.actor(user))
+    return Outcome({"registered": "created"}.get(result, result), user)
+
+
+def confirm_child(*, clinic, ref: str, identity) -> Outcome:
+    """The guardian's MitID came back: activate the child whose guardian CPR is this one; commits."""
+    guardian_index = cpr_index(identity.cpr)
+    db = get_session()
+    if ref == _ref("guardian", guardian_index, "existing"):
+        return Outcome("child_existing")
+    candidates = db.exec(select(PortalUser).where(
+        PortalUser.guardian_cpr_index == guardian_index, PortalUser.created_by == "guardian",
+        PortalUser.activated_at.is_(None))).all()
+    child = next((row for row in candidates
+                  if ref == _ref("guardian", guardian_index, row.password_hash)), None)
+    if child is None:
+        audit.record("portal_registration_cpr_mismatch", actor="anonymous", clinic_id=clinic.id,
+                     guardian=True)
+        db.commit()
+        return Outcome("mismatch")
+    # Who created the child's user and when: the guardian's CPR (blind index, on the row), the
+    # moment of the guardian's MitID confirmation (activated_at) and this audit event.
+    child.activated_at = utcnow()
+    guardian_user = svc.find_user(guardian_index)
+    audit.record("portal_child_registered", actor="guardian", target_type="portal_user",
+                 target_id=child.id, clinic_id=clinic.id, mode=clinic.self_registration,
+                 guardian_portal_user_id=guardian_user.id if guardian_user else None,
+                 confirmed_with="mitid")
+    db.commit()
+    result = svc.register_at_clinic(user=child, clinic=clinic, actor_name="guardian")
+    return Outcome("child_" + {"registered": "created"}.get(result, result), child)

@@ -1,0 +1,152 @@
+"""Views of the portal's front page, help, and the logged-in patient's pages."""
+
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+
+from app import audit, cpr
+from app.blueprints.clinic_settings.services import enabled_service_links
+from app.blueprints.portal import bp
+from app.blueprints.portal import services as svc
+from app.blueprints.portal.forms import ButtonForm, ContactForm, LoginForm
+from app.blueprints.portal.pages import clinic_or_404, leave, logged_in_here, page
+from app.db import get_session
+from app.extensions import limiter
+from app.forms import normalise_mobile
+from app.portal_sessions import current_portal_user, end_portal_session, portal_login_required
+from app.web import redirect_303
+
+# The outcome pages after a registration's MitID confirmation, by kind.
+OUTCOMES = ("requested", "closed", "child_created", "child_requested", "child_closed",
+            "child_existing", "not_registered", "unconfirmed")
+
+
+def front_page(clinic, form=None, status=200):
+    """The front page: MitID, security code, Opret bruger, Hjælp."""
+    return page("portal/front.html", clinic, status=status,
+                form=form or LoginForm(formdata=None))
+
+
+@bp.get("/<clinic_key>")
+def front(clinic_key: str):
+    """Patientportal forside of a clinic; a logged-in patient goes on to their pages."""
+    clinic = clinic_or_404(clinic_key)
+    user = logged_in_here(clinic)
+    if user is not None:
+        return redirect(svc.next_url(user, clinic))
+    return front_page(clinic)
+
+
+@bp.get("/<clinic_key>/hjaelp")
+def help_page(clinic_key: str):
+    """Hjælp: the guide to registration and login, or (logged in) to the portal's functions."""
+    clinic = clinic_or_404(clinic_key)
+    return page("portal/help.html", clinic)
+
+
+@bp.get("/<clinic_key>/vilkaar")
+def terms(clinic_key: str):
+    """Vilkår og retningslinjer for brugen af Patientportalen."""
+    return page("portal/terms.html", clinic_or_404(clinic_key))
+
+
+@bp.get("/<clinic_key>/oprettelse/<kind>")
+def outcome(clinic_key: str, kind: str):
+    """What happened after MitID: request sent, child created, not a user, …"""
+    if kind not in OUTCOMES:
+        abort(404)
+    return page("portal/outcome.html", clinic_or_404(clinic_key), kind=kind)
+
+
+def _home(clinic, user, *, reveal=False):
+    return page("portal/home.html", clinic, links=enabled_service_links(clinic.id),
+                clinics=svc.registered_clinics(user), form=ButtonForm(formdata=None),
+                cpr_shown=cpr.reveal(user.cpr_encrypted) if reveal else None,
+                cpr_masked=cpr.mask(cpr.reveal(user.cpr_encrypted)))
+
+
+@bp.get("/<clinic_key>/hjem")
+@portal_login_required
+def home(clinic_key: str):
+    """The patient's home page: the clinic's services, own details, clinics, Log ud."""
+    clinic = clinic_or_404(clinic_key)
+    user = current_portal_user()
+    target = svc.next_url(user, clinic)
+    if target != url_for("portal.home", clinic_key=clinic_key):
+        return redirect(target)
+    return _home(clinic, user)
+
+
+@bp.post("/<clinic_key>/hjem/cpr")
+@portal_login_required
+def reveal_cpr(clinic_key: str):
+    """Vis CPR-nummer: the patient asks to see their own full CPR number (audited)."""
+    clinic = clinic_or_404(clinic_key)
+    user = current_portal_user()
+    if not ButtonForm().validate_on_submit() or svc.linked_record(user, clinic) is None:
+        return redirect_303(url_for("portal.home", clinic_key=clinic_key))
+    audit.record("portal_cpr_revealed", actor=svc.actor(user), target_type="portal_user",
+                 target_id=user.id, clinic_id=clinic.id)
+    get_session().commit()
+    return _home(clinic, user, reveal=True)
+
+
+@bp.post("/<clinic_key>/log-ud")
+def logout(clinic_key: str):
+    """Log ud: end the portal session on the server."""
+    clinic = clinic_or_404(clinic_key)
+    if ButtonForm().validate_on_submit():
+        end_portal_session()
+        flash(_("Du er logget ud. Luk alle browservinduer, hvis du bruger en fælles computer."))
+    return leave(url_for("portal.front", clinic_key=clinic.key))
+
+
+@bp.route("/<clinic_key>/registrer", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+@portal_login_required
+def register_here(clinic_key: str):
+    """Registrer: an existing user gets access at this clinic, as the clinic's mode allows."""
+    clinic = clinic_or_404(clinic_key)
+    user = current_portal_user()
+    form = ButtonForm()
+    if svc.linked_record(user, clinic) is not None or svc.pending_request(user, clinic):
+        return redirect(svc.next_url(user, clinic))
+    if form.validate_on_submit():
+        result = svc.register_at_clinic(user=user, clinic=clinic, actor_name=svc.actor(user))
+        if result == "registered":
+            flash(_("Du er nu registreret hos %(clinic)s.", clinic=clinic.name))
+        if result != "closed":
+            return leave(svc.next_url(user, clinic))
+    return page("portal/register_here.html", clinic, form=form,
+                clinics=svc.registered_clinics(user))
+
+
+@bp.get("/<clinic_key>/afventer")
+@portal_login_required
+def awaiting_approval(clinic_key: str):
+    """The request to this clinic waits for the clinic's decision."""
+    clinic = clinic_or_404(clinic_key)
+    user = current_portal_user()
+    if svc.pending_request(user, clinic) is None:
+        return redirect(svc.next_url(user, clinic))
+    return page("portal/awaiting.html", clinic, form=ButtonForm(formdata=None))
+
+
+@bp.route("/<clinic_key>/bekraeft", methods=["GET", "POST"])
+@portal_login_required
+def confirm_contact(clinic_key: str):
+    """Bekræft e-mail og mobil when they differ between the portal and the clinic's record."""
+    clinic = clinic_or_404(clinic_key)
+    user = current_portal_user()
+    record = svc.linked_record(user, clinic)
+    if record is None or not svc.contact_differs(user, record):
+        return redirect(svc.next_url(user, clinic))
+    form = ContactForm()
+    if form.validate_on_submit():
+        svc.confirm_contact(user=user, record=record, email=form.email.data,
+                            mobile=normalise_mobile(form.mobile.data) if form.mobile.data else None)
+        flash(_("Tak. Din e-mail og dit mobilnummer er bekræftet."))
+        return leave(url_for("portal.home", clinic_key=clinic_key))
+    if not form.is_submitted():
+        form.email.data, form.mobile.data = user.email, user.mobile
+    return page("portal/confirm_contact.html", clinic, form=form, record=record,
+                status=422 if form.is_submitted() else 200)

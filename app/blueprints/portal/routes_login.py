@@ -1,0 +1,193 @@
+"""Views of login: security code (CPR + password, then a code by e-mail) and MitID (citizen broker)."""
+
+import logging
+import smtplib
+
+from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
+from flask import flash, redirect, session, url_for
+from flask_babel import gettext as _
+from joserfc.errors import JoseError
+
+from app import audit, email_codes
+from app.blueprints.portal import bp, mitid, registration
+from app.blueprints.portal import services as svc
+from app.blueprints.portal.forms import LoginForm, SecurityCodeForm
+from app.blueprints.portal.pages import advance, clinic_or_404, leave, page
+from app.blueprints.portal.routes_front import front_page
+from app.clock import utcnow
+from app.db import get_session
+from app.extensions import limiter
+from app.models import Clinic, PortalUser
+from app.portal_sessions import portal_clinic, start_portal_session
+from app.security import cpr_index
+
+log = logging.getLogger(__name__)
+LOGIN_KEY = "portal_login"  # {"user", "clinic", "at"}: CPR and password were right; code pending
+LOGIN_STEP_SECONDS = 15 * 60
+
+
+def _refuse(clinic, form, message):
+    form.password.data = ""
+    form.form_errors.append(message)
+    return front_page(clinic, form, 422)
+
+
+def _send_security_code(user: PortalUser) -> str | None:
+    """E-mail a security code; returns the reason it was not sent (cooldown keeps the last one)."""
+    result = email_codes.send_code(email=user.email, purpose=svc.SECURITY_CODE_PURPOSE,
+                                   template="portal_security_code",
+                                   subject=_("Din sikkerhedskode til Patientportalen"))
+    return result.reason
+
+
+@bp.post("/<clinic_key>/log-ind")
+@limiter.limit("20 per minute")
+def login(clinic_key: str):
+    """Log ind med sikkerhedskode, step 1: CPR-nummer + Adgangskode, then a code by e-mail."""
+    clinic = clinic_or_404(clinic_key)
+    form = LoginForm()
+    if not form.validate_on_submit():
+        form.password.data = ""
+        return front_page(clinic, form, 422)
+    user = svc.check_password(cpr_index(form.cpr.data), form.password.data)
+    if user is None:
+        return _refuse(clinic, form, _("Forkert CPR-nummer eller adgangskode."))
+    if not svc.security_code_allowed(user, clinic):
+        return _refuse(clinic, form, _(
+            "Ved første login skal din identitet bekræftes med MitID. Log ind med MitID. Har du "
+            "ikke MitID, så kontakt klinikken, som kan registrere, at du ikke har MitID."))
+    try:
+        reason = _send_security_code(user)
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("security code not sent: %s", type(exc).__name__)
+        get_session().rollback()
+        return _refuse(clinic, form, _("Vi kunne ikke sende e-mailen lige nu. Prøv igen om lidt."))
+    if reason == "locked":
+        return _refuse(clinic, form, _("For mange forkerte forsøg. Prøv igen senere."))
+    session[LOGIN_KEY] = {"user": user.id, "clinic": clinic.id, "at": int(utcnow().timestamp())}
+    url = url_for("portal.security_code", clinic_key=clinic_key)
+    return advance(url, lambda push_url: _code_page(clinic, user, push_url=push_url))
+
+
+def _pending_login(clinic: Clinic) -> PortalUser | None:
+    """The user whose CPR and password were right a moment ago at this clinic, or None."""
+    state = session.get(LOGIN_KEY) or {}
+    fresh = utcnow().timestamp() - state.get("at", 0) < LOGIN_STEP_SECONDS
+    if state.get("clinic") != clinic.id or not fresh:
+        return None
+    return get_session().get(PortalUser, state.get("user"))
+
+
+def _code_page(clinic, user, form=None, status=200, push_url=None):
+    return page("portal/security_code.html", clinic, status=status, push_url=push_url,
+                form=form or SecurityCodeForm(formdata=None), address=user.email)
+
+
+@bp.route("/<clinic_key>/log-ind/sikkerhedskode", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def security_code(clinic_key: str):
+    """Log ind med sikkerhedskode, step 2: the Sikkerhedskode from the e-mail."""
+    clinic = clinic_or_404(clinic_key)
+    user = _pending_login(clinic)
+    if user is None:
+        return redirect(url_for("portal.front", clinic_key=clinic_key))
+    form = SecurityCodeForm()
+    if not form.validate_on_submit():
+        return _code_page(clinic, user, form, 422 if form.is_submitted() else 200)
+    if user.locked_until is not None and user.locked_until > utcnow():
+        form.code.errors = [_("For mange forkerte forsøg. Prøv igen senere.")]
+        return _code_page(clinic, user, form, 422)
+    result = email_codes.verify_code(email=user.email, purpose=svc.SECURITY_CODE_PURPOSE,
+                                     code=form.code.data)
+    if not result.ok:
+        if result.reason == "wrong":
+            svc.count_login_failure(user, "security_code")
+        form.code.data = ""
+        form.code.errors = [{
+            "wrong": _("Sikkerhedskoden er forkert. Prøv igen."),
+            "expired": _("Sikkerhedskoden er udløbet eller allerede brugt. Log ind igen."),
+            "locked": _("For mange forkerte forsøg. Prøv igen senere."),
+        }[result.reason]]
+        return _code_page(clinic, user, form, 422)
+    svc.login_succeeded(user, clinic, "security_code")
+    start_portal_session(user, clinic, method="security_code")
+    return leave(svc.next_url(user, clinic))
+
+
+@bp.get("/<clinic_key>/mitid")
+@limiter.limit("30 per minute")
+def mitid_login(clinic_key: str):
+    """Log ind med MitID: to the citizen broker."""
+    clinic = clinic_or_404(clinic_key)
+    try:
+        return mitid.begin(purpose="login", clinic_key=clinic.key)
+    except mitid.UNREACHABLE as exc:
+        return mitid.broker_unreachable(exc, clinic.key)
+
+
+@bp.get("/mitid/callback")
+@limiter.limit("30 per minute")
+def mitid_callback():
+    """Back from MitID: verify the answer, refuse under 15, then log in or confirm a registration."""
+    flow = mitid.pop_flow()
+    clinic = portal_clinic(flow["clinic"]) if flow else None
+    if clinic is None:
+        return mitid.failed("expired", None)
+    try:
+        identity = mitid.finish()
+    except MismatchingStateError:
+        log.info("citizen MitID callback refused: state mismatch or replay")
+        return mitid.failed("expired", clinic.key)
+    except OAuthError as exc:
+        log.info("citizen MitID callback refused: %s", exc.error)
+        return mitid.failed("cancelled" if exc.error == "access_denied" else "invalid", clinic.key)
+    except mitid.UNREACHABLE[0] as exc:
+        return mitid.broker_unreachable(exc, clinic.key)
+    except (JoseError, ValueError, KeyError) as exc:
+        log.warning("citizen ID token rejected: %s", type(exc).__name__)
+        return mitid.failed("invalid", clinic.key)
+    if mitid.under_15(identity):
+        audit.record("portal_mitid_refused_under_15", actor="anonymous", clinic_id=clinic.id,
+                     purpose=flow["purpose"])
+        get_session().commit()
+        return mitid.failed("under_15", clinic.key)
+    return {"login": _mitid_logged_in, "register": _registration_confirmed,
+            "guardian": _child_confirmed}[flow["purpose"]](clinic, identity, flow.get("ref") or "")
+
+
+def _log_in_with_mitid(clinic, user, identity):
+    registration.record_mitid(user, identity)
+    svc.login_succeeded(user, clinic, "mitid")
+    start_portal_session(user, clinic, method="mitid")
+    return redirect(svc.next_url(user, clinic))
+
+
+def _mitid_logged_in(clinic, identity, _ref):
+    user = svc.find_user(cpr_index(identity.cpr))
+    if user is None:
+        return redirect(url_for("portal.outcome", clinic_key=clinic.key, kind="not_registered"))
+    if svc.is_unconfirmed(user) and not svc.registered_clinics(user):
+        # Typed by someone, never confirmed, not vouched for by a clinic: never adopted by MitID.
+        return redirect(url_for("portal.outcome", clinic_key=clinic.key, kind="unconfirmed"))
+    return _log_in_with_mitid(clinic, user, identity)
+
+
+def _registration_confirmed(clinic, identity, ref):
+    result = registration.confirm_self(clinic=clinic, ref=ref, identity=identity)
+    if result.kind == "mismatch":
+        return mitid.failed("mismatch", clinic.key)
+    if result.kind == "existing":
+        flash(_("Du er allerede oprettet som bruger på Patientportalen, så der er ikke oprettet en "
+                "ny bruger. Dine oplysninger er ikke ændret."))
+        return _log_in_with_mitid(clinic, result.user, identity)
+    if result.kind == "created":
+        flash(_("Din bruger er oprettet, og du er logget ind."))
+        return _log_in_with_mitid(clinic, result.user, identity)
+    return redirect(url_for("portal.outcome", clinic_key=clinic.key, kind=result.kind))
+
+
+def _child_confirmed(clinic, identity, ref):
+    result = registration.confirm_child(clinic=clinic, ref=ref, identity=identity)
+    if result.kind == "mismatch":
+        return mitid.failed("mismatch", clinic.key)
+    return redirect(url_for("portal.outcome", clinic_key=clinic.key, kind=result.kind))

@@ -1,0 +1,109 @@
+"""Kiosk mode: enrolled devices only, idle reset on the server, revocation, nothing left behind."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from app.models import AuditEvent, KioskDevice
+from tests.flows import login_as, post_form, query_one
+
+
+def enrol_kiosk(app, name="Venteværelset"):
+    """Hanne (administrator, Aarhus) enrols a new tablet; returns the tablet's client."""
+    tablet = login_as(app.test_client(), "hanne.lund")
+    page = post_form(tablet, "/clinic/kiosks", {"name": name}).get_data(as_text=True)
+    link = re.search(r'<code class="kiosk-link">([^<]+)</code>', page).group(1)
+    enrolled = tablet.get(link.replace("http://localhost", ""))
+    assert enrolled.status_code == 200 and "Kiosken er tilmeldt" in enrolled.get_data(as_text=True)
+    post_form(tablet, "/logout", {}, page="/")
+    return tablet, link
+
+
+def test_a_device_that_is_not_enrolled_gets_no_kiosk(client):
+    assert client.get("/kiosk/aarhus").status_code == 403
+
+
+def test_enrolled_device_shows_the_start_screen(app):
+    tablet, _link = enrol_kiosk(app)
+    page = tablet.get("/kiosk/aarhus")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Rygcenter Aarhus" in body
+    for action in ("Opret bruger", "Registrer dig hos klinikken", "Tjek dine kontaktoplysninger",
+                   "Afslut", "Jeg er her stadig", "English"):
+        assert action in body
+    assert 'href="http' not in body  # no way out of the kiosk
+    assert page.headers["Cache-Control"] == "no-store"
+    assert tablet.get("/kiosk/vejle").status_code == 403  # enrolled for Aarhus only
+
+
+def test_enrolment_link_works_once_and_expires(app, clock):
+    _tablet, link = enrol_kiosk(app)
+    again = login_as(app.test_client(), "hanne.lund")
+    assert again.get(link.replace("http://localhost", "")).status_code == 410
+    page = post_form(again, "/clinic/kiosks", {"name": "Nummer to"}).get_data(as_text=True)
+    late = re.search(r'<code class="kiosk-link">([^<]+)</code>', page).group(1)
+    clock.now += timedelta(minutes=16)
+    assert again.get(late.replace("http://localhost", "")).status_code == 410
+
+
+def test_only_administrators_manage_kiosks(app):
+    jonas = login_as(app.test_client(), "jonas.holm", function="secretary")
+    assert jonas.get("/clinic/kiosks").status_code == 403
+
+
+def test_revoked_device_is_no_kiosk(app):
+    tablet, _link = enrol_kiosk(app)
+    hanne = login_as(app.test_client(), "hanne.lund")
+    device = query_one(app, select(KioskDevice))[0]
+    post_form(hanne, f"/clinic/kiosks/{device.id}/revoke", {}, page="/clinic/kiosks")
+    assert tablet.get("/kiosk/aarhus").status_code == 403
+    actions = {e.action for e in query_one(app, select(AuditEvent))}
+    assert {"kiosk_created", "kiosk_enrolled", "kiosk_revoked"} <= actions
+
+
+def test_idle_timeout_resets_on_the_next_request(app, clock):
+    tablet, _link = enrol_kiosk(app)
+    tablet.get("/kiosk/aarhus")
+    with tablet.session_transaction() as session:
+        session["left_behind"] = "previous person's data"
+    clock.now += timedelta(seconds=60)
+    tablet.get("/kiosk/aarhus")
+    with tablet.session_transaction() as session:
+        assert session["left_behind"] == "previous person's data"  # still within 90 s
+    clock.now += timedelta(seconds=91)
+    page = tablet.get("/kiosk/aarhus").get_data(as_text=True)
+    assert "Skærmen er nulstillet." in page
+    with tablet.session_transaction() as session:
+        assert "left_behind" not in session
+
+
+def test_afslut_ends_the_session_on_the_server(app):
+    tablet, _link = enrol_kiosk(app)
+    tablet.get("/kiosk/aarhus")
+    with tablet.session_transaction() as session:
+        session["left_behind"] = "x"
+    answer = post_form(tablet, "/kiosk/aarhus/end", {}, page="/kiosk/aarhus")
+    assert answer.location == "/kiosk/aarhus"
+    with tablet.session_transaction() as session:
+        assert "left_behind" not in session and set(session) <= {"kiosk", "csrf_token", "lang"}
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_still_here_restarts_the_idle_clock(app, clock, htmx):
+    tablet, _link = enrol_kiosk(app)
+    tablet.get("/kiosk/aarhus")
+    with tablet.session_transaction() as session:
+        session["left_behind"] = "x"
+    clock.now += timedelta(seconds=80)
+    page = tablet.get("/kiosk/aarhus").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    headers = {"HX-Request": "true"} if htmx else {}
+    answer = tablet.post("/kiosk/aarhus/still-here", data={"csrf_token": token},
+                         headers=headers)
+    assert answer.status_code == (204 if htmx else 303)
+    clock.now += timedelta(seconds=80)
+    tablet.get("/kiosk/aarhus")
+    with tablet.session_transaction() as session:
+        assert session["left_behind"] == "x"
