@@ -59,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(approvals.bp)
     app.register_blueprint(kiosk.bp)
     approvals.init_app(app)
+    kiosk.init_app(app)
     if app.config["ENV_NAME"] != "production":
         from app.blueprints import dev
 

@@ -29,6 +29,8 @@ def start_portal_session(portal_user: PortalUser, clinic: Clinic, *, method: str
                          kiosk_device_id: int | None = None) -> PortalSession:
     """Log a patient in at one clinic's portal: end this browser's previous portal session, rotate."""
     end_portal_session()
+    if kiosk_device_id is None:  # on a kiosk the session is marked, so it can be found and ended
+        kiosk_device_id = (session.get("kiosk") or {}).get("device")
     db = get_session()
     token = new_token()
     now = utcnow()

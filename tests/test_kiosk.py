@@ -6,8 +6,17 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from app.models import AuditEvent, KioskDevice
+from app.models import AuditEvent, KioskDevice, PortalSession, PortalUser
 from tests.flows import login_as, post_form, query_one
+from tests.portal_flows import (
+    mitid_back,
+    on_to_mitid,
+    portal_mitid,
+    post,
+    register,
+    registration_data,
+)
+from tests.support import query
 
 
 def enrol_kiosk(app, name="Venteværelset"):
@@ -107,3 +116,88 @@ def test_still_here_restarts_the_idle_clock(app, clock, htmx):
     tablet.get("/kiosk/aarhus")
     with tablet.session_transaction() as session:
         assert session["left_behind"] == "x"
+
+
+# --- Kiosk mode inside the patient portal -------------------------------------------------
+
+
+def kiosk_start(tablet, action: str):
+    """Tap an action on the start screen; the portal page it leads to."""
+    answer = tablet.get(f"/kiosk/aarhus/start/{action}")
+    assert answer.status_code == 302
+    return answer.location
+
+
+def test_registration_on_the_kiosk_ends_by_itself_and_leaves_nothing(app):
+    tablet, _link = enrol_kiosk(app)
+    tablet.get("/kiosk/aarhus")
+    entry = kiosk_start(tablet, "register")
+    assert entry == "/portal/aarhus/opret"
+    form = tablet.get(entry).get_data(as_text=True)
+    assert 'type="password"' in re.search(r'<input[^>]*name="cpr"[^>]*>', form).group(0)
+    assert "Tidsbestilling" not in form and 'href="http' not in form
+    sent = post(tablet, entry, registration_data())
+    authorize = on_to_mitid(tablet, "aarhus", sent)
+    assert query(authorize)["prompt"] == "login"  # the next person never reuses an IdP session
+    back = mitid_back(tablet, authorize, "sofie.nielsen")
+    assert back.location == "/kiosk/aarhus/done"
+    start = tablet.get(back.location)
+    assert start.location == "/kiosk/aarhus?done=1"
+    assert "Tak. Du er færdig" in tablet.get(start.location).get_data(as_text=True)
+    with tablet.session_transaction() as session:
+        assert set(session) <= {"kiosk", "csrf_token", "lang"}
+    assert all(row.ended_at is not None for row in query_one(app, select(PortalSession)))
+    back_button = tablet.get("/portal/aarhus/hjem")  # what Back would ask for again
+    assert back_button.status_code == 302 and "Sofie" not in back_button.get_data(as_text=True)
+
+
+def test_idle_kiosk_portal_page_returns_to_start_and_ends_the_portal_session(app, clock):
+    register(app.test_client(), "aarhus", "karen.jensen")  # at home, earlier
+    tablet, _link = enrol_kiosk(app)
+    tablet.get("/kiosk/aarhus")
+    kiosk_start(tablet, "contact")
+    assert portal_mitid(tablet, "aarhus", "karen.jensen").status_code in (302, 303)
+    assert tablet.get("/portal/aarhus/hjem").status_code == 200
+    clock.now += timedelta(seconds=91)
+    answer = tablet.get("/portal/aarhus/hjem")
+    assert answer.location == "/kiosk/aarhus"
+    kiosk_rows = query_one(app, select(PortalSession).where(PortalSession.kiosk_device_id.is_not(
+        None)))
+    assert len(kiosk_rows) == 1 and kiosk_rows[0].ended_at is not None
+    assert "Karen" not in tablet.get("/kiosk/aarhus").get_data(as_text=True)
+
+
+def test_contact_check_on_the_kiosk(app, outbox):
+    register(app.test_client(), "aarhus", "karen.jensen")  # at home, earlier
+    tablet, _link = enrol_kiosk(app)
+    tablet.get("/kiosk/aarhus")
+    kiosk_start(tablet, "contact")
+    portal_mitid(tablet, "aarhus", "karen.jensen")
+    home = tablet.get("/portal/aarhus/hjem").get_data(as_text=True)
+    assert "Ret e-mail og mobil" in home and "Klinikkens tjenester" not in home
+    assert "Afslut" in home and "Log ud" not in home
+    answer = post(tablet, "/portal/aarhus/bekraeft", {"email": "karen.ny@example.dk",
+                                                      "mobile": "20000009"})
+    assert answer.location == "/kiosk/aarhus/done"
+    assert portal_user_email(app) == "karen.ny@example.dk"
+
+
+def portal_user_email(app) -> str:
+    return query_one(app, select(PortalUser))[0].email
+
+
+def test_kiosk_cannot_wander_to_another_clinics_portal(app):
+    tablet, _link = enrol_kiosk(app)
+    tablet.get("/kiosk/aarhus")
+    kiosk_start(tablet, "join")
+    assert tablet.get("/portal/vejle").location == "/kiosk/aarhus"
+
+
+def test_a_copied_kiosk_session_cookie_is_useless_elsewhere(app):
+    tablet, _link = enrol_kiosk(app)
+    tablet.get("/kiosk/aarhus")
+    kiosk_start(tablet, "join")
+    stranger = app.test_client()
+    stranger.set_cookie("session", tablet.get_cookie("session").value)
+    assert stranger.get("/portal/aarhus").status_code == 403
+

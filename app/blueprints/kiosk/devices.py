@@ -79,7 +79,6 @@ def current_device(clinic: Clinic) -> KioskDevice | None:
 
 
 def set_device_cookie(response, secret: str) -> None:
-    """The long-lived, HTTP-only device cookie (only the kiosk pages read it)."""
+    """The long-lived, HTTP-only device cookie (Lax: it must survive the MitID redirect back)."""
     response.set_cookie(DEVICE_COOKIE, secret, max_age=365 * 24 * 3600, httponly=True,
-                        secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Strict",
-                        path="/kiosk")
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Lax")

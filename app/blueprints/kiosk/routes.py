@@ -82,7 +82,7 @@ def still_here(key: str):
 
 
 def _local(path: str | None) -> bool:
-    return bool(path) and path.startswith("/kiosk/") and "//" not in path
+    return bool(path) and path.startswith(("/kiosk/", "/portal/")) and "//" not in path
 
 
 @bp.get("/kiosk/<key>/done")

@@ -40,6 +40,8 @@ def authorize_redirect(*, prompt: str | None = None):
 
     Kiosks pass prompt="login" so a previous person's MitID session is never reused.
     """
+    if prompt is None and session.get("kiosk"):
+        prompt = "login"  # a shared device: never reuse the previous person's IdP session
     extra = {"prompt": prompt} if prompt else {}
     return citizen_broker().authorize_redirect(_callback_url(), **extra)
 

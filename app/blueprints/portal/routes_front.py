@@ -15,6 +15,13 @@ from app.forms import normalise_mobile
 from app.portal_sessions import current_portal_user, end_portal_session, portal_login_required
 from app.web import redirect_303
 
+
+def in_kiosk() -> bool:
+    """Deferred import: whether this is a kiosk session (the kiosk blueprint owns that)."""
+    from app.blueprints.kiosk.mode import in_kiosk as kiosk
+
+    return kiosk()
+
 # The outcome pages after a registration's MitID confirmation, by kind.
 OUTCOMES = ("requested", "closed", "child_created", "child_requested", "child_closed",
             "child_existing", "not_registered", "unconfirmed")
@@ -138,8 +145,8 @@ def confirm_contact(clinic_key: str):
     clinic = clinic_or_404(clinic_key)
     user = current_portal_user()
     record = svc.linked_record(user, clinic)
-    if record is None or not svc.contact_differs(user, record):
-        return redirect(svc.next_url(user, clinic))
+    if record is None or (not svc.contact_differs(user, record) and not in_kiosk()):
+        return redirect(svc.next_url(user, clinic))  # a kiosk may always check and correct
     form = ContactForm()
     if form.validate_on_submit():
         svc.confirm_contact(user=user, record=record, email=form.email.data,
