@@ -239,3 +239,12 @@ def test_search_with_200000_patients_uses_a_bounded_number_of_queries(app, jonas
             event.remove(engine, "before_cursor_execute", count)
     assert len(set(counts.values())) == 1 and max(counts.values()) <= 6
     assert "Holm17, Hanne" in jonas.get("/clinic/patients/?q=hanne+holm17").get_data(as_text=True)
+
+
+def test_htmx_tab_switch_returns_the_tabs_with_the_right_one_current(jonas):
+    create(jonas)
+    part = jonas.get("/clinic/patients/1/communication", headers={"HX-Request": "true"}).get_data(
+        as_text=True)
+    assert 'href="/clinic/patients/1/communication" hx-get="/clinic/patients/1/communication" ' \
+           'hx-target="#stamkort" hx-push-url="true" aria-current="page"' in part
+    assert part.count('aria-current="page"') == 1 and "<html" not in part
