@@ -16,6 +16,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config_module.finalise(app)
 
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a load balancer: the client's address (rate limits) and scheme come from it.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     db.init_app(app)
     _init_extensions(app)
     logfilter.install("werkzeug", "gunicorn.access")
@@ -53,9 +59,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(memberships.bp)
     app.register_blueprint(exemptions.bp)
     app.register_blueprint(enrolment.bp)
-    from app.blueprints import approvals, kiosk, portal
+    from app.blueprints import approvals, kiosk, portal, portal_data
 
     app.register_blueprint(portal.bp)
+    app.register_blueprint(portal_data.bp)
     app.register_blueprint(approvals.bp)
     app.register_blueprint(kiosk.bp)
     approvals.init_app(app)

@@ -1,6 +1,7 @@
 """Consent to share profile data across the sister systems: the text, its version and records."""
 
 import hashlib
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -36,7 +37,7 @@ def text_hash(text: str = PROFILE_SHARING_TEXT) -> str:
 
 
 def record_consent(*, staff_user_id: int, action: str, method: str, actor: str) -> ConsentRecord:
-    """Append a consent record (given or withdrawn) and audit it; the caller commits."""
+    """Append a staff member's profile-sharing consent record and audit it; the caller commits."""
     if action not in ("given", "withdrawn"):
         raise ValueError(action)
     row = ConsentRecord(
@@ -51,6 +52,43 @@ def record_consent(*, staff_user_id: int, action: str, method: str, actor: str) 
     audit.record(f"consent_{action}", actor=actor, target_type="staff_user",
                  target_id=staff_user_id, purpose=PROFILE_SHARING, method=method)
     return row
+
+
+PORTAL_TERMS = "portal_terms"
+PORTAL_TERMS_VERSION = "2026-1"
+_TERMS_TEMPLATE = Path(__file__).parent / "templates" / "portal" / "terms.html"
+
+
+def portal_terms_hash() -> str:
+    """SHA-256 of the terms page as shipped (a changed text needs a new version)."""
+    return hashlib.sha256(_TERMS_TEMPLATE.read_bytes()).hexdigest()
+
+
+def record_portal_terms(*, portal_user_id: int, action: str, method: str,
+                        actor: str) -> ConsentRecord:
+    """Append a patient's acceptance (or withdrawal) of the portal's terms; the caller commits."""
+    if action not in ("given", "withdrawn"):
+        raise ValueError(action)
+    row = ConsentRecord(portal_user_id=portal_user_id, purpose=PORTAL_TERMS, action=action,
+                        text_version=PORTAL_TERMS_VERSION, text_hash=portal_terms_hash(),
+                        method=method)
+    get_session().add(row)
+    audit.record(f"consent_{action}", actor=actor, target_type="portal_user",
+                 target_id=portal_user_id, purpose=PORTAL_TERMS, method=method)
+    return row
+
+
+def portal_terms_history(*, portal_user_id: int) -> list[ConsentRecord]:
+    """A patient's terms records, newest first."""
+    return list(get_session().exec(
+        select(ConsentRecord).where(ConsentRecord.portal_user_id == portal_user_id)
+        .order_by(ConsentRecord.created_at.desc(), ConsentRecord.id.desc())))
+
+
+def portal_terms_accepted(*, portal_user_id: int) -> bool:
+    """Whether the patient's newest terms record says given."""
+    history = portal_terms_history(portal_user_id=portal_user_id)
+    return bool(history) and history[0].action == "given"
 
 
 def consent_history(*, staff_user_id: int) -> list[ConsentRecord]:

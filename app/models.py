@@ -125,7 +125,8 @@ class ConsentRecord(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id", index=True)
-    purpose: str = Field(max_length=40)
+    portal_user_id: int | None = Field(default=None, foreign_key="portal_user.id", index=True)
+    purpose: str = Field(max_length=40)  # profile_sharing (staff) | portal_terms (patients)
     action: str = Field(max_length=12)  # given | withdrawn
     text_version: str = Field(max_length=20)
     text_hash: str = Field(max_length=64)

@@ -129,7 +129,10 @@ def test_first_login_of_a_self_registered_user_needs_mitid_unless_the_clinic_tic
         assert link.created is False  # the existing (self-registered) user was linked
     assert outbox == []
     done = code_login(client, outbox, "aarhus", SOFIE)
-    assert done.location == "/portal/aarhus/hjem"
+    # Her unconfirmed registration never recorded the terms: she accepts them now, as herself.
+    assert done.location == "/portal/aarhus/vilkaar/accepter"
+    accepted = post(client, done.location, {})
+    assert accepted.location == "/portal/aarhus/hjem"
     assert portal_user(app, "sofie.nielsen").activated_at is not None
 
 

@@ -6,7 +6,7 @@ import smtplib
 from flask import url_for
 from flask_babel import gettext as _
 
-from app import audit
+from app import audit, consent
 from app.blueprints.portal import services as svc
 from app.blueprints.portal.tokens import make_token
 from app.clock import utcnow
@@ -51,6 +51,10 @@ def set_password_from_link(*, user: PortalUser, clinic: Clinic, password: str, p
     user.locked_until = None
     if user.activated_at is None:
         user.activated_at = now  # a clinic-created user is activated by choosing a password
+    if purpose == "activation":
+        # As at "Opret bruger": clicking the button accepts the terms (the page says so).
+        consent.record_portal_terms(portal_user_id=user.id, action="given", method="activation",
+                                    actor=svc.actor(user))
     end_all_portal_sessions(user.id)
     action = "portal_user_activated" if purpose == "activation" else "portal_password_reset"
     audit.record(action, actor=svc.actor(user), target_type="portal_user", target_id=user.id,

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlmodel import delete, select
 
-from app import audit
+from app import audit, consent
 from app.blueprints.portal import services as svc
 from app.clock import utcnow
 from app.db import get_session
@@ -141,6 +141,8 @@ def confirm_self(*, clinic, ref: str, identity) -> Outcome:
     user.activated_at = utcnow()
     audit.record("portal_user_registered", actor=svc.actor(user), target_type="portal_user",
                  target_id=user.id, clinic_id=clinic.id, mode=clinic.self_registration)
+    consent.record_portal_terms(portal_user_id=user.id, action="given", method="registration",
+                                actor=svc.actor(user))  # the box ticked on "Opret bruger"
     db.commit()
     result = svc.register_at_clinic(user=user, clinic=clinic, actor_name=svc.actor(user))
     return Outcome({"registered": "created"}.get(result, result), user)
@@ -170,6 +172,8 @@ def confirm_child(*, clinic, ref: str, identity) -> Outcome:
                  target_id=child.id, clinic_id=clinic.id, mode=clinic.self_registration,
                  guardian_portal_user_id=guardian_user.id if guardian_user else None,
                  confirmed_with="mitid")
+    consent.record_portal_terms(portal_user_id=child.id, action="given",
+                                method="registration_by_guardian", actor="guardian")
     db.commit()
     result = svc.register_at_clinic(user=child, clinic=clinic, actor_name="guardian")
     return Outcome("child_" + {"registered": "created"}.get(result, result), child)

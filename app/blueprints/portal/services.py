@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import current_app, url_for
 from sqlmodel import select
 
-from app import audit
+from app import audit, consent
 from app.clock import utcnow
 from app.db import get_session
 from app.forms import normalise_mobile
@@ -192,7 +192,9 @@ def confirm_contact(*, user: PortalUser, record: PatientRecord, email: str,
 
 
 def next_url(user: PortalUser, clinic: Clinic) -> str:
-    """Where a logged-in patient goes: Registrer, waiting for approval, Bekræft, or the home page."""
+    """Where a logged-in patient goes: terms, Registrer, waiting, Bekræft, or the home page."""
+    if not consent.portal_terms_accepted(portal_user_id=user.id):
+        return url_for("portal_data.accept_terms", clinic_key=clinic.key)
     record = linked_record(user, clinic)
     if record is None:
         if pending_request(user, clinic) is not None:
