@@ -90,6 +90,12 @@ class Config:
 
     REDIS_URL = None  # shared rate limits and counters between instances
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_KEY_PREFIX = "klinikadgang"  # keeps the limits apart from others on a shared Redis
+    TRUSTED_PROXIES = 0  # reverse proxies in front whose X-Forwarded-For/-Proto are believed
+
+    DB_POOL_SIZE = 5  # PostgreSQL connections kept per process (gunicorn.conf.py: one per thread)
+    DB_MAX_OVERFLOW = 10  # extra connections a process may open in a burst
+    DB_POOL_TIMEOUT = 30  # seconds a request waits for a free connection
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_DEFAULT = "300 per minute"
 

@@ -6,8 +6,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
-    """Create the engine for a database URL (SQLite gets foreign keys and WAL)."""
+def make_engine(url: str, echo: bool = False, *, pool_size: int = 5, max_overflow: int = 10,
+                pool_timeout: int = 30) -> Engine:
+    """Create the engine for a database URL (SQLite gets foreign keys and WAL).
+
+    A server database gets a pool of `pool_size` connections per process (one per serving thread
+    is enough: a request holds one connection at a time) plus `max_overflow` for bursts.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -27,13 +32,17 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(
-        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=5, max_overflow=10
+        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=pool_size,
+        max_overflow=max_overflow, pool_timeout=pool_timeout,
     )
 
 
 def init_app(app) -> None:
     """Bind an engine to the app and close the request's session at teardown."""
-    app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"], app.config["SQL_ECHO"])
+    cfg = app.config
+    app.extensions["db_engine"] = make_engine(
+        cfg["DATABASE_URL"], cfg["SQL_ECHO"], pool_size=cfg["DB_POOL_SIZE"],
+        max_overflow=cfg["DB_MAX_OVERFLOW"], pool_timeout=cfg["DB_POOL_TIMEOUT"])
     app.teardown_appcontext(close_session)
 
 
