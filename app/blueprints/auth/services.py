@@ -45,8 +45,8 @@ def find_linked_user(sub: str) -> StaffUser | None:
     return get_session().get(StaffUser, link.staff_user_id) if link else None
 
 
-def _lock_seconds(failures: int) -> int:
-    """Growing wait: nothing for the first few failures, then doubling up to a cap."""
+def lock_seconds(failures: int) -> int:
+    """Growing wait after failed logins (staff and patients): free tries, then doubling to a cap."""
     cfg = current_app.config
     over = failures - cfg["LEGACY_LOGIN_FREE_FAILURES"]
     if over <= 0:
@@ -72,7 +72,7 @@ def check_legacy_credentials(user_id: str, password: str) -> StaffUser | None:
         return None
     if not correct:
         user.failed_login_count += 1
-        wait = _lock_seconds(user.failed_login_count)
+        wait = lock_seconds(user.failed_login_count)
         user.locked_until = now + timedelta(seconds=wait) if wait else None
         audit.record("legacy_login_failed", actor="anonymous", target_type="staff_user",
                      target_id=user.id, failures=user.failed_login_count, locked_seconds=wait)

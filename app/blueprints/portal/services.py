@@ -2,10 +2,11 @@
 
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlmodel import select
 
 from app import audit, consent
+from app.blueprints.auth.services import lock_seconds
 from app.clock import utcnow
 from app.db import get_session
 from app.forms import normalise_mobile
@@ -112,19 +113,10 @@ def security_code_allowed(user: PortalUser, clinic: Clinic) -> bool:
     return bool(record and record.no_mitid)
 
 
-def _lock_seconds(failures: int) -> int:
-    """The staff side's growing lock (same settings): free tries, then doubling up to a cap."""
-    cfg = current_app.config
-    over = failures - cfg["LEGACY_LOGIN_FREE_FAILURES"]
-    if over <= 0:
-        return 0
-    return min(cfg["LEGACY_LOGIN_BASE_LOCK"] * 2 ** (over - 1), cfg["LEGACY_LOGIN_MAX_LOCK"])
-
-
 def count_login_failure(user: PortalUser, what: str) -> None:
     """One more failed login (wrong password or security code): lock when there are many; commits."""
     user.failed_login_count += 1
-    wait = _lock_seconds(user.failed_login_count)
+    wait = lock_seconds(user.failed_login_count)
     user.locked_until = utcnow() + timedelta(seconds=wait) if wait else None
     audit.record("portal_login_failed", actor="anonymous", target_type="portal_user",
                  target_id=user.id, failed=what, failures=user.failed_login_count,
