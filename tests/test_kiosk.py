@@ -160,7 +160,8 @@ def test_idle_kiosk_portal_page_returns_to_start_and_ends_the_portal_session(app
     assert tablet.get("/portal/aarhus/hjem").status_code == 200
     clock.now += timedelta(seconds=91)
     answer = tablet.get("/portal/aarhus/hjem")
-    assert answer.location == "/kiosk/aarhus"
+    assert answer.location == "/kiosk/aarhus?reset=1"
+    assert "Skærmen er nulstillet." in tablet.get(answer.location).get_data(as_text=True)
     kiosk_rows = query_one(app, select(PortalSession).where(PortalSession.kiosk_device_id.is_not(
         None)))
     assert len(kiosk_rows) == 1 and kiosk_rows[0].ended_at is not None
@@ -201,3 +202,13 @@ def test_a_copied_kiosk_session_cookie_is_useless_elsewhere(app):
     stranger.set_cookie("session", tablet.get_cookie("session").value)
     assert stranger.get("/portal/aarhus").status_code == 403
 
+
+
+def test_after_a_reset_the_kiosk_shows_no_portal_page_outside_an_action(app):
+    tablet, _link = enrol_kiosk(app)
+    tablet.get("/kiosk/aarhus")
+    kiosk_start(tablet, "register")
+    post(tablet, "/kiosk/aarhus/end", {}, page="/kiosk/aarhus")
+    for path in ("/portal/aarhus/opret", "/portal/aarhus", "/portal/vejle/opret",
+                 "/portal/aarhus/mine-data"):
+        assert tablet.get(path).location == "/kiosk/aarhus", path  # what Back would reload

@@ -66,6 +66,16 @@ def revoke_device(device: KioskDevice, *, staff_user_id: int) -> None:
     get_session().commit()
 
 
+def device_of_request() -> KioskDevice | None:
+    """The enrolled, unrevoked kiosk device that sent the request (any clinic), or None."""
+    secret = request.cookies.get(DEVICE_COOKIE)
+    if not secret:
+        return None
+    device = get_session().exec(select(KioskDevice).where(
+        KioskDevice.device_token_hash == token_hash(secret))).first()
+    return device if device is not None and device.revoked_at is None else None
+
+
 def current_device(clinic: Clinic) -> KioskDevice | None:
     """The enrolled, unrevoked device of this clinic that sent the request, or None."""
     secret = request.cookies.get(DEVICE_COOKIE)

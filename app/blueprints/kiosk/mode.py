@@ -4,8 +4,11 @@ from urllib.parse import urlsplit
 
 from flask import redirect, request, session, url_for
 
+from app.blueprints.kiosk import devices
 from app.blueprints.kiosk.routes import KIOSK_KEY, kiosk_context
 from app.blueprints.portal.routes_front import OUTCOMES
+from app.db import get_session
+from app.models import Clinic
 
 
 def in_kiosk() -> bool:
@@ -14,17 +17,27 @@ def in_kiosk() -> bool:
 
 
 def guard_portal_request():
-    """Before a portal page on a kiosk: same device, same clinic, not idle; else back to start."""
+    """Before a portal page on a kiosk: same device, same clinic, not idle; else back to start.
+
+    A kiosk device never shows the portal outside an action begun on its start screen: Back after
+    a reset must not bring up a page (or a form the browser refills) of the previous person.
+    """
+    if request.blueprint not in ("portal", "portal_data"):
+        return None
     state = session.get(KIOSK_KEY) or {}
     key = state.get("clinic")
-    if not key or request.blueprint != "portal":
-        return None
+    if not key:
+        device = devices.device_of_request()
+        if device is None:
+            return None
+        clinic = get_session().get(Clinic, device.clinic_id)
+        return redirect(url_for("kiosk.start", key=clinic.key))
     clinic_key = (request.view_args or {}).get("clinic_key")
     if clinic_key is not None and clinic_key != key:
         return redirect(url_for("kiosk.start", key=key))  # no wandering to other portals
     _clinic, _device, was_reset = kiosk_context(key)
     if was_reset:
-        return redirect(url_for("kiosk.start", key=key))
+        return redirect(url_for("kiosk.start", key=key, reset=1))
     return None
 
 
@@ -39,7 +52,7 @@ COMPLETING = {
 def finish_completed_action(response):
     """On a kiosk, the redirect that follows a completed action goes to the kiosk's "done"."""
     state = session.get(KIOSK_KEY) or {}
-    if not state.get("clinic") or request.blueprint != "portal":
+    if not state.get("clinic") or request.blueprint not in ("portal", "portal_data"):
         return response
     if request.endpoint not in COMPLETING.get(state.get("action"), ()):
         return response

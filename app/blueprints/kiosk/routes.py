@@ -59,7 +59,8 @@ def start(key: str):
     clinic, device, was_reset = kiosk_context(key)
     device.last_seen_at = utcnow()
     get_session().commit()
-    return render_page("kiosk/start.html", clinic=clinic, timed_out=was_reset,
+    return render_page("kiosk/start.html", clinic=clinic,
+                       timed_out=was_reset or request.args.get("reset") == "1",
                        done=request.args.get("done") == "1", kiosk_actions=kiosk_actions())
 
 

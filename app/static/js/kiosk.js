@@ -50,6 +50,14 @@
     }
   }, 1000);
 
+  // On the start screen Back goes nowhere: the previous person's pages stay out of reach.
+  if (/^\/kiosk\/[^/]+\/?$/.test(window.location.pathname)) {
+    window.history.pushState({ kiosk: true }, "", window.location.href);
+    window.addEventListener("popstate", function () {
+      window.history.pushState({ kiosk: true }, "", window.location.href);
+    });
+  }
+
   // A page restored from the back-forward cache must not show the previous person's data.
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) {
