@@ -68,3 +68,13 @@ clean:
 translations-update: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot app
 	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+
+## serve: production-style server: migrations, then gunicorn with gunicorn.conf.py; workers, threads,
+## HOST/PORT, DATABASE_URL, REDIS_URL, SECRET_KEY, ... come from the environment (see the README)
+serve: setup
+	$(PY) -m flask --app wsgi db-upgrade
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+## bench: the benchmark table on loopback (PostgreSQL and Redis on 127.0.0.1; BENCH_ARGS=--quick)
+bench: setup
+	$(PY) -m bench.run $(BENCH_ARGS)

@@ -96,7 +96,8 @@ class Config:
     DB_POOL_SIZE = 5  # PostgreSQL connections kept per process (gunicorn.conf.py: one per thread)
     DB_MAX_OVERFLOW = 10  # extra connections a process may open in a burst
     DB_POOL_TIMEOUT = 30  # seconds a request waits for a free connection
-    RATELIMIT_HEADERS_ENABLED = True
+    # X-RateLimit-* headers cost a Redis round trip on every request; a 429 page says it all.
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_DEFAULT = "300 per minute"
 
     CUTOVER_DATE = date(2024, 10, 2)

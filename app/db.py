@@ -34,6 +34,14 @@ def make_engine(url: str, echo: bool = False, *, pool_size: int = 5, max_overflo
     return create_engine(
         url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=pool_size,
         max_overflow=max_overflow, pool_timeout=pool_timeout,
+        # A web request runs on one backend: parallel workers only add start-up time (they are
+        # started even for the parts of the patient search that a one-time filter skips).
+        # psycopg prepares a statement after five runs, and PostgreSQL may then plan it once for
+        # any parameters: a LIKE pattern it cannot see cannot use a trigram index. Plans are
+        # therefore always made for the actual values. JIT compilation (for plans that merely
+        # look expensive) costs more than any request-sized query saves.
+        connect_args={"options": "-c max_parallel_workers_per_gather=0 "
+                                 "-c plan_cache_mode=force_custom_plan -c jit=off"},
     )
 
 

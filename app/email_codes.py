@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -28,24 +28,36 @@ def _normalise(email: str) -> str:
     return email.strip().lower()
 
 
-def _failures_in_window(email: str, purpose: str) -> int:
-    """Wrong tries for this address, summed over all its recent codes (a new code does not reset)."""
+def _state(email: str, purpose: str) -> tuple[EmailCode | None, int]:
+    """The newest code of this address and the wrong tries in the window, in one query.
+
+    The sum covers all the address's recent codes (a new code does not reset it); with no code
+    at all there is nothing to sum. The newest code is remembered for the rest of the request.
+    """
     cfg = current_app.config
     since = utcnow() - timedelta(seconds=cfg["EMAIL_CODE_FAILURE_WINDOW"])
-    total = get_session().exec(
-        select(func.coalesce(func.sum(EmailCode.failed_attempts), 0)).where(
-            EmailCode.email == email, EmailCode.purpose == purpose, EmailCode.created_at >= since
-        )
-    ).one()
-    return int(total)
+    failures = (select(func.coalesce(func.sum(EmailCode.failed_attempts), 0))
+                .where(EmailCode.email == email, EmailCode.purpose == purpose,
+                       EmailCode.created_at >= since).scalar_subquery())
+    row = get_session().exec(
+        select(EmailCode, failures)
+        .where(EmailCode.email == email, EmailCode.purpose == purpose)
+        .order_by(EmailCode.created_at.desc(), EmailCode.id.desc()).limit(1)
+    ).first()
+    latest, total = (row[0], int(row[1])) if row else (None, 0)
+    _remember(email, purpose, latest)
+    return latest, total
+
+
+def _remember(email: str, purpose: str, latest: EmailCode | None) -> None:
+    g.setdefault("email_code_latest", {})[(email, purpose)] = latest
 
 
 def _latest(email: str, purpose: str) -> EmailCode | None:
-    return get_session().exec(
-        select(EmailCode)
-        .where(EmailCode.email == email, EmailCode.purpose == purpose)
-        .order_by(EmailCode.created_at.desc(), EmailCode.id.desc())
-    ).first()
+    known = g.get("email_code_latest", {})
+    if (email, purpose) in known:
+        return known[(email, purpose)]
+    return _state(email, purpose)[0]
 
 
 def send_code(*, email: str, purpose: str, template: str, subject: str, **link) -> CodeResult:
@@ -54,9 +66,9 @@ def send_code(*, email: str, purpose: str, template: str, subject: str, **link) 
     db = get_session()
     email = _normalise(email)
     now = utcnow()
-    if _failures_in_window(email, purpose) >= cfg["EMAIL_CODE_MAX_FAILURES"]:
+    previous, failures = _state(email, purpose)
+    if failures >= cfg["EMAIL_CODE_MAX_FAILURES"]:
         return CodeResult(False, "locked")
-    previous = _latest(email, purpose)
     if previous is not None:
         wait = cfg["EMAIL_CODE_RESEND_COOLDOWN"] - (now - previous.created_at).total_seconds()
         if wait > 0:
@@ -64,20 +76,20 @@ def send_code(*, email: str, purpose: str, template: str, subject: str, **link) 
         if previous.used_at is None and previous.expires_at > now:
             previous.expires_at = now  # only the newest code is valid
     code = new_numeric_code()
-    db.add(
-        EmailCode(
-            purpose=purpose,
-            email=email,
-            code_hash=hash_code(code),
-            created_at=now,
-            expires_at=now + timedelta(seconds=cfg["EMAIL_CODE_TTL"]),
-            **link,
-        )
+    row = EmailCode(
+        purpose=purpose,
+        email=email,
+        code_hash=hash_code(code),
+        created_at=now,
+        expires_at=now + timedelta(seconds=cfg["EMAIL_CODE_TTL"]),
+        **link,
     )
+    db.add(row)
     db.flush()
     send_email(to=email, subject=subject, template=template, code=code,
                minutes=cfg["EMAIL_CODE_TTL"] // 60)
     db.commit()
+    _remember(email, purpose, row)
     return CodeResult(True)
 
 
@@ -87,9 +99,9 @@ def verify_code(*, email: str, purpose: str, code: str) -> CodeResult:
     db = get_session()
     email = _normalise(email)
     now = utcnow()
-    if _failures_in_window(email, purpose) >= cfg["EMAIL_CODE_MAX_FAILURES"]:
+    latest, failures = _state(email, purpose)
+    if failures >= cfg["EMAIL_CODE_MAX_FAILURES"]:
         return CodeResult(False, "locked")
-    latest = _latest(email, purpose)
     if latest is None or latest.used_at is not None or latest.expires_at <= now:
         return CodeResult(False, "expired")
     if codes_match(latest.code_hash, code):
@@ -98,7 +110,7 @@ def verify_code(*, email: str, purpose: str, code: str) -> CodeResult:
         return CodeResult(True)
     latest.failed_attempts += 1
     db.commit()
-    if _failures_in_window(email, purpose) >= cfg["EMAIL_CODE_MAX_FAILURES"]:
+    if failures + 1 >= cfg["EMAIL_CODE_MAX_FAILURES"]:
         return CodeResult(False, "locked")
     return CodeResult(False, "wrong")
 

@@ -293,6 +293,8 @@ class PatientRecord(SQLModel, table=True):
     """The clinic's record card of one patient (stamkort)."""
 
     __tablename__ = "patient_record"
+    # The patient search's indexes are expression indexes made by migrations 0003 and 0008
+    # (ordered pages by lower-cased name, trigram matching); autogenerate cannot compare them.
     __table_args__ = (UniqueConstraint("clinic_id", "cpr_index"),)
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,13 +1,22 @@
-"""Run the simulator for local development: python -m app.simulator [--port 5001]."""
+"""Run the simulator for local development: python -m app.simulator [--port 5001].
+
+`python -m app.simulator add-identity --user-id ... --name ... --cpr ...` creates a test identity
+in a running simulator instead (see app/simulator/cli.py).
+"""
 
 import argparse
 import logging
+import sys
 import threading
 
 from . import create_simulator_app, serve_simulator
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["add-identity"]:
+        from .cli import add_identity_main
+
+        sys.exit(add_identity_main(sys.argv[2:]))
     parser = argparse.ArgumentParser(description="MitID simulator (development only)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)

@@ -76,7 +76,31 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _badge():
-        clinic = current_clinic() if current_user.is_authenticated else None
-        if clinic is None or not can("patients"):
-            return {"pending_requests": 0}
-        return {"pending_requests": pending_count(clinic.id)}
+        return {"pending_requests": _PendingBadge()}
+
+
+class _PendingBadge:
+    """The badge's count, queried only when a template shows it (fragments and most pages don't)."""
+
+    def __init__(self):
+        self._value = None
+
+    def value(self) -> int:
+        if self._value is None:
+            clinic = current_clinic() if current_user.is_authenticated else None
+            self._value = pending_count(clinic.id) if clinic is not None and can("patients") else 0
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self.value())
+
+    def __int__(self) -> int:
+        return self.value()
+
+    def __str__(self) -> str:
+        return str(self.value())
+
+    def __eq__(self, other) -> bool:
+        return self.value() == other
+
+    __hash__ = None

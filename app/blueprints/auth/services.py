@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy.orm import joinedload
 from sqlmodel import select
 
 from app import audit
@@ -60,6 +61,7 @@ def check_legacy_credentials(user_id: str, password: str) -> StaffUser | None:
     now = utcnow()
     user = db.exec(
         select(StaffUser).where(StaffUser.legacy_user_id == user_id.strip().lower())
+        .options(joinedload(StaffUser.mitid_link))  # the onboarding's link check needs it too
     ).first()
     # Verify even for unknown users and locked accounts so every answer takes the same time.
     correct = verify_password(user.legacy_password_hash if user else None, password)

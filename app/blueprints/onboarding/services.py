@@ -70,7 +70,7 @@ def link_legacy_account(row: Onboarding, *, user_id: str, password: str) -> Staf
         # One message for unknown user, wrong password and locked account (no enumeration).
         raise OnboardingError(_("Forkert bruger ID eller kodeord."), field="password")
     db = get_session()
-    taken = db.exec(select(MitIDLink).where(MitIDLink.staff_user_id == user.id)).first()
+    taken = user.mitid_link  # loaded with the account
     if taken is not None and taken.sub != row.sub:
         raise OnboardingError(
             _("Denne brugerkonto er allerede knyttet til et andet MitID. Kontakt support."),
@@ -83,11 +83,19 @@ def link_legacy_account(row: Onboarding, *, user_id: str, password: str) -> Staf
 
 
 def save_contact_and_send_code(row: Onboarding, *, email: str, mobile: str) -> None:
-    """Keep the private e-mail and mobile, then e-mail a code to the address."""
+    """Keep the private e-mail and mobile, then e-mail a code to the address.
+
+    The row moves to the next step before the code is sent so that one UPDATE carries it all;
+    when no code can be sent it stays on this step (nothing is committed then).
+    """
     row.email = email
     row.mobile = mobile
-    send_onboarding_code(row)
     _move(row, "verify")
+    try:
+        send_onboarding_code(row)
+    except OnboardingError:
+        _move(row, "contact")
+        raise
     get_session().commit()
 
 
