@@ -10,6 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.walks import nemlog_in
+
 VEJLE, AARHUS = "Kiropraktisk Klinik Vejle", "Rygcenter Aarhus"
 FALLBACK_BANNER = "MitID-nedbrud: log ind med brugernavn og adgangskode"
 BOTH_MODES = pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
@@ -17,18 +19,7 @@ BOTH_MODES = pytest.mark.parametrize("javascript", [True, False], ids=["js", "no
 
 def login_with_mitid(page, visit_checked, user_id: str, login_as: str | None = None):
     """From the app's login page through the simulator; `login_as` picks Privat or a company."""
-    page.get_by_role("link", name="NEMLOG-IN").click()
-    expect(page.get_by_label("BRUGER-ID")).to_be_visible()
-    visit_checked(page, label="MitID simulator: log på")
-    page.get_by_label("BRUGER-ID").fill(user_id)
-    page.get_by_role("button", name="FORTSÆT").click()
-    if login_as is not None:
-        expect(page.get_by_role("heading", name="Vælg hvordan du vil logge ind")).to_be_visible()
-        visit_checked(page, label="MitID simulator: privat eller erhverv")
-        page.get_by_role("button", name=login_as).click()
-    expect(page.get_by_role("button", name="Godkend")).to_be_visible()
-    visit_checked(page, label="MitID simulator: godkend")
-    page.get_by_role("button", name="Godkend").click()
+    nemlog_in(page, visit_checked, user_id, login_as)
 
 
 def login_with_password(page, user_id: str, password: str):

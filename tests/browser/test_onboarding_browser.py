@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.walks import nemlog_in
 from tests.support import code_from
 
 PERSONA = "asger.torring"
@@ -17,14 +18,7 @@ MARKER = "window.__sameDocument"  # set on the first wizard page; gone after a f
 
 def login_with_mitid(page, visit_checked):
     """From the app's login page: NEMLOG-IN, the simulator's two pages, back in the app."""
-    page.get_by_role("link", name="NEMLOG-IN").click()
-    expect(page.get_by_label("BRUGER-ID")).to_be_visible()
-    visit_checked(page, label="MitID simulator: log på")
-    page.get_by_label("BRUGER-ID").fill(PERSONA)
-    page.get_by_role("button", name="FORTSÆT").click()
-    expect(page.get_by_role("button", name="Godkend")).to_be_visible()
-    visit_checked(page, label="MitID simulator: godkend")
-    page.get_by_role("button", name="Godkend").click()
+    nemlog_in(page, visit_checked, PERSONA)
 
 
 @pytest.mark.browser

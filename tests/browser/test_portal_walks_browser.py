@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.walks import login_staff_with_mitid
 from tests.portal_flows import CPR, NEW_PASSWORD, PASSWORD, register
 from tests.support import code_from
 
@@ -105,24 +106,6 @@ def log_out(page, visit_checked, label: str) -> None:
     expect(page.get_by_role("heading", level=2, name="Log ind med sikkerhedskode")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Du er logget ud.")
     visit_checked(page, label=label)
-
-
-def login_staff_with_mitid(page, visit_checked, app_url: str, user_id: str,
-                           login_as: str | None = None) -> None:
-    """A staff member: the app's login page, NEMLOG-IN, the simulator (Privat or a company)."""
-    visit_checked(page, app_url + "/login", label="staff login")
-    page.get_by_role("link", name="NEMLOG-IN").click()
-    expect(page.get_by_label("BRUGER-ID")).to_be_visible()
-    visit_checked(page, label="MitID simulator: log på (staff)")
-    page.get_by_label("BRUGER-ID").fill(user_id)
-    page.get_by_role("button", name="FORTSÆT").click()
-    if login_as is not None:
-        expect(page.get_by_role("heading", name="Vælg hvordan du vil logge ind")).to_be_visible()
-        visit_checked(page, label="MitID simulator: privat eller erhverv")
-        page.get_by_role("button", name=login_as).click()
-    expect(page.get_by_role("button", name="Godkend")).to_be_visible()
-    visit_checked(page, label="MitID simulator: godkend (staff)")
-    page.get_by_role("button", name="Godkend").click()
 
 
 def pick_clinic(page, visit_checked, app_url: str, clinic: str) -> None:

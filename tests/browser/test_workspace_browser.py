@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.walks import login_staff_with_mitid
 from tests.portal_flows import CPR, PASSWORD, register
 from tests.support import code_from
 
@@ -22,24 +23,6 @@ def link_in(mail) -> str:
     match = re.search(r"(https?://\S+)", mail.text)
     assert match, f"no link in the mail {mail.subject!r}"
     return match.group(1)
-
-
-def login_staff_with_mitid(page, visit_checked, app_url: str, user_id: str,
-                           login_as: str | None = None) -> None:
-    """The app's login page, NEMLOG-IN, the simulator (`login_as`: Privat or a company)."""
-    visit_checked(page, app_url + "/login", label="login")
-    page.get_by_role("link", name="NEMLOG-IN").click()
-    expect(page.get_by_label("BRUGER-ID")).to_be_visible()
-    visit_checked(page, label="MitID simulator: log på")
-    page.get_by_label("BRUGER-ID").fill(user_id)
-    page.get_by_role("button", name="FORTSÆT").click()
-    if login_as is not None:
-        expect(page.get_by_role("heading", name="Vælg hvordan du vil logge ind")).to_be_visible()
-        visit_checked(page, label="MitID simulator: privat eller erhverv")
-        page.get_by_role("button", name=login_as).click()
-    expect(page.get_by_role("button", name="Godkend")).to_be_visible()
-    visit_checked(page, label="MitID simulator: godkend")
-    page.get_by_role("button", name="Godkend").click()
 
 
 def clinic_nav(page):
