@@ -6,11 +6,14 @@ import re
 # Query parameters that carry secrets, and long opaque path segments (link tokens).
 _SECRET_PARAMS = re.compile(r"([?&](?:code|state|token|nonce|session_state)=)[^&\s\"']+")
 _TOKEN_SEGMENT = re.compile(r"/[A-Za-z0-9_\-.]{32,}(?=[/?\s\"']|$)")
+# Anything shaped like a CPR number (DDMMYY-SSSS, with or without the hyphen, or %2D-encoded).
+_CPR_LIKE = re.compile(r"(?<!\d)\d{6}(?:-|%2D|%2d)?\d{4}(?!\d)")
 
 
 def redact(text: str) -> str:
     """Replace secret-bearing parts of a request line."""
     text = _SECRET_PARAMS.sub(r"\1[redacted]", text)
+    text = _CPR_LIKE.sub("[cpr]", text)
     return _TOKEN_SEGMENT.sub("/[redacted]", text)
 
 

@@ -160,3 +160,13 @@ def test_staff_help_is_linked_from_the_login_page_and_covers_the_questions(clien
     for heading in ("MitID Erhverv", "Ansat i flere klinikker", "Flere funktioner i samme klinik",
                     "Når MitID ikke virker", "Glemt telefonen?", "Eksterne brugere"):
         assert heading in page
+
+
+def test_cpr_shaped_numbers_are_redacted_from_access_logs():
+    from app.logfilter import redact
+
+    for line in ('"GET /clinic/patients/?q=030344-1357 HTTP/1.1"',
+                 '"GET /clinic/patients/?q=0303441357 HTTP/1.1"',
+                 '"GET /clinic/patients/?q=030344%2D1357 HTTP/1.1"'):
+        assert "1357" not in redact(line) and "[cpr]" in redact(line)
+    assert redact("GET /clinic/patients/?page=2 200") == "GET /clinic/patients/?page=2 200"

@@ -248,3 +248,16 @@ def test_htmx_tab_switch_returns_the_tabs_with_the_right_one_current(jonas):
     assert 'href="/clinic/patients/1/communication" hx-get="/clinic/patients/1/communication" ' \
            'hx-target="#stamkort" hx-push-url="true" aria-current="page"' in part
     assert part.count('aria-current="page"') == 1 and "<html" not in part
+
+
+def test_the_search_form_posts_so_a_cpr_never_lands_in_a_url(app, jonas):
+    create(jonas)
+    page = jonas.get("/clinic/patients/").get_data(as_text=True)
+    assert '<form method="post" action="/clinic/patients/" role="search"' in page
+    assert 'hx-post="/clinic/patients/"' in page and "hx-push-url" not in page
+    found = post_form(jonas, "/clinic/patients/", {"q": "030344-1357"})
+    assert found.status_code == 200 and "Hansen, Ole" in found.get_data(as_text=True)
+    assert "HX-Push-Url" not in found.headers
+    rows = post_form(jonas, "/clinic/patients/", {"q": "0303441357"}, htmx=True)
+    assert "Hansen, Ole" in rows.get_data(as_text=True) and "HX-Push-Url" not in rows.headers
+    assert jonas.post("/clinic/patients/", data={"q": "ole"}).status_code == 400  # CSRF

@@ -21,13 +21,18 @@ from app.web import is_fragment_request, redirect_303, render_page
 TABS = ("stamdata", "communication", "portal")
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 @require_permission("patients")
 def index():
-    """Patient list: search by name or full CPR; htmx gets only the result rows."""
-    query = request.args.get("q", "")
+    """Patient list: search by name or full CPR; htmx gets only the result rows.
+
+    The search form POSTs, so a typed CPR number never lands in a URL, the history or an access
+    log; GET with ?q= stays for the page links.
+    """
+    source = request.form if request.method == "POST" else request.args
+    query = source.get("q", "")
     result = svc.search_patients(clinic_id=current_clinic().id, query=query,
-                                 page=request.args.get("page", 1, type=int))
+                                 page=source.get("page", 1, type=int))
     block = "results" if is_fragment_request() and request.htmx.target == "patient-results" \
         else "content"
     return render_page("patients/index.html", block=block, query=query, result=result,
