@@ -293,8 +293,8 @@ class PatientRecord(SQLModel, table=True):
     """The clinic's record card of one patient (stamkort)."""
 
     __tablename__ = "patient_record"
-    # The patient search's indexes are expression indexes made by migrations 0003 and 0008
-    # (ordered pages by lower-cased name, trigram matching); autogenerate cannot compare them.
+    # The patient search's index is an expression index made by migration 0008 (ordered pages by
+    # lower-cased name); autogenerate cannot compare it. Its name list is PatientName (0009).
     __table_args__ = (UniqueConstraint("clinic_id", "cpr_index"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -313,6 +313,21 @@ class PatientRecord(SQLModel, table=True):
     portal_user_id: int | None = Field(default=None, foreign_key="portal_user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PatientName(SQLModel, table=True):
+    """A lower-cased first or last name that a clinic's patients have: the patient search's word list.
+
+    On PostgreSQL triggers of migration 0009 add the names of every written patient record in the
+    same transaction; names are never removed, so the list may hold a name no patient has any more
+    (the search then finds no rows for it). SQLite's simple search does not use it.
+    """
+
+    __tablename__ = "patient_name"
+
+    clinic_id: int = Field(foreign_key="clinic.id", primary_key=True)
+    kind: str = Field(max_length=5, primary_key=True)  # first | last
+    name: str = Field(sa_column=Column(Text, primary_key=True))
 
 
 class RegistrationRequest(SQLModel, table=True):

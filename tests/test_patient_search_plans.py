@@ -1,9 +1,10 @@
-"""The patient search returns exactly the matches, in name order, whichever plan it takes.
+"""The patient search returns exactly the matches, in name order, whichever way it takes.
 
-On PostgreSQL a name search is one statement of several parts (the first rows in name order, last
-names that start with a word, the longest word inside first names or inside last names, each
-either by ordered scan or trigram index). Every page must equal a plain filter-and-sort of the
-same rows: names are built to land in every part, in several of them at once, and in none.
+On PostgreSQL a name search walks segments made from the clinic's name list (patient_name): last
+names that hold every word, and (last name, first name) pairs that hold them between them; a
+segment list cut at MAX_SEGMENTS continues with a filtered scan in name order. Every page must
+equal a plain filter-and-sort of the same rows: names are built to land in both kinds of segment,
+in several words at once, and in none; the name list is kept by triggers on every write.
 """
 
 import random
@@ -35,9 +36,11 @@ def patients(app):
     rng = random.Random(7)
     now = utcnow()
     rows = []
-    for n in range(3000):
-        first, last = rng.choice(FIRSTS), rng.choice(LASTS)
-        rows.append({"clinic_id": 1 + (n % 5 == 0), "cpr_encrypted": "x", "cpr_index": f"{n:064d}",
+    rare = [("Ea", "Aagaard-Jensen"), ("Anne", "Aagaard-Jensen"), ("Ea", "Aagaard-Jensen")]
+    for n in range(3000 + len(rare)):
+        first, last = rare[n - 3000] if n >= 3000 else (rng.choice(FIRSTS), rng.choice(LASTS))
+        clinic_id = 2 if n % 5 == 0 and n < 3000 else 1
+        rows.append({"clinic_id": clinic_id, "cpr_encrypted": "x", "cpr_index": f"{n:064d}",
                      "first_name": first, "last_name": last,
                      "search_name": f"{first} {last}".lower(), "no_mitid": False,
                      "created_at": now, "updated_at": now})
@@ -51,13 +54,10 @@ def patients(app):
 
 
 @pytest.mark.parametrize("settings", [
-    {},  # as configured
-    {"EARLY_ROWS": 10, "SAMPLE_PERCENT": 100},  # past the first rows; the parts by density
-    {"EARLY_ROWS": 10, "SAMPLE_PERCENT": 100, "SAMPLE_COMMON_FIRST": 1,
-     "SAMPLE_COMMON_INNER": 1},  # every driver part by trigram index
-    {"EARLY_ROWS": 10, "SAMPLE_PERCENT": 100, "SAMPLE_COMMON_FIRST": 10**6,
-     "SAMPLE_COMMON_INNER": 10**6},  # every driver part by ordered scan
-], ids=["default", "parts", "trigram", "ordered"])
+    {},  # as configured: every page from the segments
+    {"MAX_SEGMENTS": 1},  # the rest of nearly every page from the filtered scan
+    {"MAX_SEGMENTS": 4},  # cut after a last-name segment or inside a last name's pairs
+], ids=["segments", "cut-at-1", "cut-at-4"])
 def test_every_page_equals_filter_and_sort(app, patients, settings, monkeypatch):
     from app.blueprints.patients import services
 
@@ -72,3 +72,31 @@ def test_every_page_equals_filter_and_sort(app, patients, settings, monkeypatch)
                 assert [r.id for r in got.rows] == [r.id for r in chunk], (query, page)
                 assert got.has_next == (len(want) > page * PAGE_SIZE), (query, page)
             get_session().rollback()
+
+
+def _names(rows):
+    return [f"{r.last_name}, {r.first_name}" for r in rows]
+
+
+def test_created_renamed_and_deleted_patients_keep_the_name_list_right(app, patients):
+    """The name list follows every write in its transaction; a name no one has any more is harmless."""
+    from sqlalchemy import delete
+
+    from app.blueprints.patients.services import create_patient, update_stamdata
+
+    with app.app_context():
+        record = create_patient(clinic_id=1, staff_user_id=1, cpr_number="010190-1236",
+                                first_name="Zelda", last_name="Quorn")
+        assert _names(search_patients(clinic_id=1, query="zel quo").rows) == ["Quorn, Zelda"]
+        update_stamdata(record, staff_user_id=1, first_name="Zelda", last_name="Kvørn-Jensen")
+        get_session().commit()
+        assert search_patients(clinic_id=1, query="quorn").rows == []
+        assert _names(search_patients(clinic_id=1, query="zelda jensen").rows) == [
+            "Kvørn-Jensen, Zelda"]
+        get_session().execute(delete(PatientRecord).where(PatientRecord.id == record.id))
+        get_session().commit()
+        assert search_patients(clinic_id=1, query="zelda").rows == []
+        for query in ("jensen", "zelda jensen", "kvørn"):
+            want = expected(patients, query)[:PAGE_SIZE]
+            got = search_patients(clinic_id=1, query=query)
+            assert [r.id for r in got.rows] == [r.id for r in want], query

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, literal_column, tablesample, union_all
+from sqlalchemy import and_, func, text
 from sqlmodel import select
 
 from app import audit, cpr
@@ -22,12 +22,8 @@ class SearchPage:
     has_next: bool
 
 
-EARLY_ROWS = 2000  # name search: the clinic's first rows in name order, tried first
-SAMPLE_PERCENT = 0.2  # pages sampled to tell a common name part from a rare one
-SAMPLE_COMMON_FIRST = 500  # a part of first names is common in 1 of 500 sampled rows or more
-SAMPLE_COMMON_INNER = 20  # inside last names only 1 in 20: those matches bunch by last name
 MAX_WORDS = 5
-MAX_DRIVERS = 3  # words considered as the driver of a name search (the longest ones)
+MAX_SEGMENTS = 500  # name ranges a search walks; past them the rows are filtered in name order
 
 
 def _name_order():
@@ -40,7 +36,7 @@ def search_patients(*, clinic_id: int, query: str, page: int = 1) -> SearchPage:
 
     Names are matched as parts of "first last" (every typed word must occur) and listed by
     last name, first name (case-insensitive). On PostgreSQL a name search is planned so that it
-    stays fast with a million patients in one clinic; see _name_search_postgresql.
+    stays fast with a million patients in one clinic; see NAME_SEARCH.
     """
     page = max(page, 1)
     statement = select(PatientRecord).where(PatientRecord.clinic_id == clinic_id)
@@ -53,13 +49,12 @@ def search_patients(*, clinic_id: int, query: str, page: int = 1) -> SearchPage:
             words = query.lower().split()[:MAX_WORDS]
     db = get_session()
     if words and db.get_bind().dialect.name == "postgresql":
-        statement = _name_search_postgresql(clinic_id, words, page)
+        rows = list(db.exec(_name_search_postgresql(clinic_id, words, page)).scalars())
     else:
         if words:
             statement = statement.where(and_(*_matches(PatientRecord.search_name, words)))
-        statement = (statement.order_by(*_name_order())
-                     .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
-    rows = list(db.exec(statement))
+        rows = list(db.exec(statement.order_by(*_name_order())
+                            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)))
     return SearchPage(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
 
 
@@ -67,97 +62,77 @@ def _matches(column, words):
     return [column.contains(word, autoescape=True) for word in words]
 
 
+# The name search on PostgreSQL. A word has no spaces, so it occurs in "first last" exactly when it
+# occurs in the first or in the last name. From the clinic's name list (patient_name) every last
+# name gets the words it lacks: none, and all its records match (a "last name" segment); some, and
+# only its records whose first name holds those words match (one "pair" segment per such first
+# name). The segments in name order are walked one index range at a time, each range read in
+# order and only as far as the page needs, until the page is full. A very long segment list is
+# cut at MAX_SEGMENTS; the rest of the page then comes from the ordered index, filtered. Every
+# row is still checked against search_name (lower-cased by Python, the names by PostgreSQL).
+NAME_SEARCH = """
+WITH RECURSIVE
+names AS MATERIALIZED (
+    SELECT n.kind, n.name,
+           ARRAY(SELECT w FROM unnest(CAST(:words AS text[])) AS w
+                 WHERE strpos(n.name, w) = 0) AS lacks
+    FROM patient_name AS n WHERE n.clinic_id = :clinic),
+lasts AS (SELECT name AS l, lacks FROM names WHERE kind = 'last'),
+firsts AS MATERIALIZED (SELECT name AS f, lacks FROM names
+           WHERE kind = 'first' AND cardinality(lacks) < :word_count),
+segments AS MATERIALIZED (
+    SELECT l, NULL AS f FROM lasts WHERE lacks = '{}'
+    UNION ALL
+    SELECT l, f FROM lasts JOIN firsts ON NOT firsts.lacks && lasts.lacks
+    WHERE lasts.lacks <> '{}'
+    ORDER BY l, f LIMIT :max_segments),
+seg AS (SELECT array_agg(l ORDER BY l, f) AS ls, array_agg(f ORDER BY l, f) AS fs,
+               count(*) AS n FROM segments),
+walk (k, got, ids) AS (
+    SELECT 0, 0, CAST('{}' AS integer[])
+    UNION ALL
+    SELECT w.k + 1, w.got + cardinality(hit.ids), hit.ids
+    FROM walk AS w, seg, LATERAL (
+        SELECT coalesce(array_agg(r.id ORDER BY r.fn, r.id), '{}') AS ids FROM (
+            (SELECT p.id, lower(p.first_name) AS fn FROM patient_record AS p
+             WHERE seg.fs[w.k + 1] IS NULL AND p.clinic_id = :clinic
+               AND lower(p.last_name) = seg.ls[w.k + 1] AND {has_words}
+             ORDER BY lower(p.first_name), p.id LIMIT :need - w.got)
+            UNION ALL
+            (SELECT p.id, lower(p.first_name) FROM patient_record AS p
+             WHERE seg.fs[w.k + 1] IS NOT NULL AND p.clinic_id = :clinic
+               AND lower(p.last_name) = seg.ls[w.k + 1]
+               AND lower(p.first_name) = seg.fs[w.k + 1] AND {has_words}
+             ORDER BY p.id LIMIT :need - w.got)) AS r) AS hit
+    WHERE w.got < :need AND w.k < seg.n),
+rest AS (
+    SELECT p.id, row_number() OVER () AS n FROM (
+        SELECT p.id FROM patient_record AS p
+        WHERE (SELECT n FROM seg) >= :max_segments AND (SELECT max(got) FROM walk) < :need
+          AND p.clinic_id = :clinic
+          AND (lower(p.last_name), lower(p.first_name))
+              > ((SELECT ls[n] FROM seg), (SELECT coalesce(fs[n], '') FROM seg))
+          AND (lower(p.last_name) > (SELECT ls[n] FROM seg)
+               OR (SELECT fs[n] IS NOT NULL FROM seg)) AND {has_words}
+        ORDER BY lower(p.last_name), lower(p.first_name), p.id LIMIT :need) AS p),
+picked AS (
+    SELECT u.id, w.k, u.n FROM walk AS w, unnest(w.ids) WITH ORDINALITY AS u (id, n)
+    UNION ALL
+    SELECT id, :max_segments + 1, n FROM rest)
+SELECT patient_record.* FROM picked JOIN patient_record ON patient_record.id = picked.id
+ORDER BY picked.k, picked.n OFFSET :offset LIMIT :limit
+"""
+
+
 def _name_search_postgresql(clinic_id: int, words: list[str], page: int):
-    """One statement that picks, while it runs, the plan that suits the words.
-
-    1. `window`: the clinic's first EARLY_ROWS rows in name order (an index-only scan). Words that
-       match many patients spread over the alphabet (a first name, "sen") fill the page from it,
-       and then nothing else runs.
-    2. Otherwise every match is in exactly one of three parts, each read from its own index:
-       - last names that start with one of the words: ordered ranges of the name index, so the
-         page of "jensen" reads the first Jensens only, not all 26,000 of them;
-       - a word (the driver) inside a first name;
-       - the driver inside a last name after its first letter.
-       A fixed sample of 0.2 % of the table's pages chooses the driver (the candidate word in
-       the fewest first names and inner last names) and, for each of its two parts, whether
-       matches are common (the ordered index scan fills the page early) or rare (the part's
-       trigram index finds the few rows to fetch and sort). One-time filters run only the
-       chosen variant of each part, so the planner never has to guess.
-    Words are tested with strpos() wherever a part must not use (or be planned around) an index:
-    the planner counts it as matching a third of the rows. Each part returns at most the rows
-    the page needs, in order; their union is sorted.
-    """
-    need = page * PAGE_SIZE + 1
-    pr = PatientRecord
-    last, first = func.lower(pr.last_name), func.lower(pr.first_name)
-    in_clinic = pr.clinic_id == clinic_id
+    """One statement that walks the ranges of the name index that can match (see NAME_SEARCH)."""
     unique = list(dict.fromkeys(words))
-    candidates = sorted((w for w in unique if len(w) >= 3), key=len, reverse=True)[:MAX_DRIVERS]
-    candidates = candidates or [max(unique, key=len)]
-
-    def has(column, word):
-        return func.strpos(column, word) > 0
-
-    def starts_with(column, word):
-        upper = word[:-1] + chr(ord(word[-1]) + 1)  # bytewise order (C.UTF-8): a range
-        return and_(column >= word, column < upper)
-
-    window = (select(pr.id.label("id"), last.label("ln"), first.label("fn"),
-                     pr.search_name.label("sn"))
-              .where(in_clinic).order_by(last, first, pr.id).limit(EARLY_ROWS)
-              .cte("window").prefix_with("MATERIALIZED"))
-    early = (select(window.c.id, window.c.ln, window.c.fn)
-             .where(*[has(window.c.sn, w) for w in unique])
-             .order_by(window.c.ln, window.c.fn, window.c.id).limit(need).cte("early"))
-    enough = select(func.count()).select_from(early).scalar_subquery() >= need
-
-    sample = tablesample(PatientRecord, func.system(SAMPLE_PERCENT), name="sample",
-                         seed=literal_column("1"))
-    s_last, s_first = func.lower(sample.c.last_name), func.lower(sample.c.first_name)
-    s_rest = and_(*[has(sample.c.search_name, w) for w in unique],
-                  *[~starts_with(s_last, w) for w in unique])
-    columns = [func.count().label("rows")]
-    for i, word in enumerate(candidates):
-        s_in_first = has(s_first, word)
-        s_in_inner = and_(has(func.substr(s_last, 2), word), ~s_in_first)
-        columns += [func.count().filter(s_in_first).label(f"first{i}"),
-                    func.count().filter(s_in_inner).label(f"inner{i}"),
-                    func.count().filter(and_(s_in_first, s_rest)).label(f"first_hits{i}"),
-                    func.count().filter(and_(s_in_inner, s_rest)).label(f"inner_hits{i}")]
-    probe = select(*columns).where(sample.c.clinic_id == clinic_id).cte("probe")
-    cost = [probe.c[f"first{i}"] + probe.c[f"inner{i}"] for i in range(len(candidates))]
-    whens = [(and_(*[cost[i] <= cost[j] for j in range(i + 1, len(cost))]), i)
-             for i in range(len(cost) - 1)]
-    chosen = select(case(*whens, else_=len(cost) - 1) if whens else literal_column("0")
-                    ).scalar_subquery()
-
-    def part(*conditions, trigram: bool = False):
-        key = last.concat("") if trigram else last  # no btree has it: the trigram index
-        return (select(pr.id, last.label("ln"), first.label("fn"))
-                .where(in_clinic, ~enough, *[has(pr.search_name, w) for w in unique],
-                       *conditions)
-                .order_by(key, first, pr.id).limit(need))
-
-    parts = [select(early.c.id, early.c.ln, early.c.fn).where(enough)]
-    parts += [part(starts_with(last, w)) for w in unique]
-    not_started = [~starts_with(last, w) for w in unique]
-    for i, word in enumerate(candidates):
-        inner = func.substr(last, 2)
-        for place, exclude, hits, share in (
-                (first, [], probe.c[f"first_hits{i}"], SAMPLE_COMMON_FIRST),
-                (inner, [~has(first, word)], probe.c[f"inner_hits{i}"], SAMPLE_COMMON_INNER)):
-            driver = chosen == i
-            if len(word) < 3:  # too short for trigrams
-                parts.append(part(driver, has(place, word), *exclude, *not_started))
-                continue
-            common = select(hits * share >= probe.c.rows).scalar_subquery()
-            parts.append(part(driver, common, has(place, word), *exclude, *not_started))
-            parts.append(part(driver, ~common, place.contains(word, autoescape=True), *exclude,
-                              *not_started, trigram=True))
-    picked = union_all(*[select(p.subquery().c) for p in parts]).subquery("picked")
-    return (select(PatientRecord).join(picked, PatientRecord.id == picked.c.id)
-            .order_by(picked.c.ln, picked.c.fn, picked.c.id)
-            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
+    has_words = " AND ".join(f"strpos(p.search_name, :w{i}) > 0" for i in range(len(unique)))
+    statement = text(NAME_SEARCH.replace("{has_words}", has_words)).bindparams(
+        clinic=clinic_id, words=unique, word_count=len(unique), max_segments=MAX_SEGMENTS,
+        need=page * PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1,
+        **{f"w{i}": word for i, word in enumerate(unique)})
+    return select(PatientRecord).from_statement(statement)
 
 
 def get_patient(*, clinic_id: int, record_id: int) -> PatientRecord | None:
