@@ -70,22 +70,28 @@ def _matches(column, words):
 # order and only as far as the page needs, until the page is full. A very long segment list is
 # cut at MAX_SEGMENTS; the rest of the page then comes from the ordered index, filtered. Every
 # row is still checked against search_name (lower-cased by Python, the names by PostgreSQL).
+# Last names are read in order and only until MAX_SEGMENTS segments are found (OFFSET 0 keeps
+# the planner from copying the lacking-words subquery into every use of it).
 NAME_SEARCH = """
 WITH RECURSIVE
-names AS MATERIALIZED (
-    SELECT n.kind, n.name,
-           ARRAY(SELECT w FROM unnest(CAST(:words AS text[])) AS w
-                 WHERE strpos(n.name, w) = 0) AS lacks
-    FROM patient_name AS n WHERE n.clinic_id = :clinic),
-lasts AS (SELECT name AS l, lacks FROM names WHERE kind = 'last'),
-firsts AS MATERIALIZED (SELECT name AS f, lacks FROM names
-           WHERE kind = 'first' AND cardinality(lacks) < :word_count),
+firsts AS MATERIALIZED (
+    SELECT f, lacks FROM (
+        SELECT n.name AS f, ARRAY(SELECT w FROM unnest(CAST(:words AS text[])) AS w
+                                  WHERE strpos(n.name, w) = 0) AS lacks
+        FROM patient_name AS n WHERE n.clinic_id = :clinic AND n.kind = 'first') AS named
+    WHERE cardinality(lacks) < :word_count),
 segments AS MATERIALIZED (
-    SELECT l, NULL AS f FROM lasts WHERE lacks = '{}'
-    UNION ALL
-    SELECT l, f FROM lasts JOIN firsts ON NOT firsts.lacks && lasts.lacks
-    WHERE lasts.lacks <> '{}'
-    ORDER BY l, f LIMIT :max_segments),
+    SELECT lasts.l, pick.f FROM (
+        SELECT n.name AS l, ARRAY(SELECT w FROM unnest(CAST(:words AS text[])) AS w
+                                  WHERE strpos(n.name, w) = 0) AS lacks
+        FROM patient_name AS n WHERE n.clinic_id = :clinic AND n.kind = 'last'
+        ORDER BY n.name OFFSET 0) AS lasts
+    CROSS JOIN LATERAL (
+        SELECT NULL AS f WHERE lasts.lacks = '{}'
+        UNION ALL
+        SELECT firsts.f FROM firsts
+        WHERE lasts.lacks <> '{}' AND NOT firsts.lacks && lasts.lacks) AS pick
+    ORDER BY lasts.l, pick.f LIMIT :max_segments),
 seg AS (SELECT array_agg(l ORDER BY l, f) AS ls, array_agg(f ORDER BY l, f) AS fs,
                count(*) AS n FROM segments),
 walk (k, got, ids) AS (
