@@ -54,6 +54,9 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # One connection per serving thread is what a worker can use at once; a few more for bursts.
 os.environ.setdefault("DB_POOL_SIZE", str(threads))
 os.environ.setdefault("DB_MAX_OVERFLOW", "2")
+# argon2id is CPU- and memory-bound: at once, each worker hashes its share of the cores.
+os.environ.setdefault("PASSWORD_HASH_CONCURRENCY",
+                      str(max(1, multiprocessing.cpu_count() // max(1, workers))))
 
 
 def on_starting(server):

@@ -3,7 +3,9 @@
 from flask import Flask
 
 from app import config as config_module
-from app import db, logfilter
+from app import db, logfilter, widgets
+
+widgets.install()
 
 
 def create_app(test_config: dict | None = None) -> Flask:

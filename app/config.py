@@ -98,9 +98,14 @@ class Config:
     DB_POOL_TIMEOUT = 30  # seconds a request waits for a free connection
     # X-RateLimit-* headers cost a Redis round trip on every request; a 429 page says it all.
     RATELIMIT_HEADERS_ENABLED = False
-    RATELIMIT_DEFAULT = "300 per minute"
+    # argon2id computations at once per process; 0: the number of cores (gunicorn.conf.py sets
+    # cores / workers). More than the cores only slows each one down and costs 19 MiB apiece.
+    PASSWORD_HASH_CONCURRENCY = 0
+    RATELIMIT_DEFAULT = "300 per minute"  # per client, for POSTs; GET pages are not counted
 
     CUTOVER_DATE = date(2024, 10, 2)
+    # The login page's outage banner may show this much later on other instances (cache).
+    FALLBACK_BANNER_CACHE_SECONDS = 5
     TODAY = None  # injectable clock for tests: a callable returning a date
 
 

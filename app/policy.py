@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from time import monotonic
 
 from flask import current_app
 from sqlmodel import select
@@ -10,6 +11,8 @@ from app import audit
 from app.clock import today, utcnow
 from app.db import get_session
 from app.models import LoginSession, OutageFallbackSwitch, StaffUser
+
+_BANNER_CACHE = "klinikadgang.fallback_banner"
 
 
 def cutover_date() -> date:
@@ -28,6 +31,22 @@ def fallback_state() -> OutageFallbackSwitch | None:
         select(OutageFallbackSwitch).order_by(OutageFallbackSwitch.switched_at.desc(),
                                               OutageFallbackSwitch.id.desc())
     ).first()
+
+
+def fallback_banner() -> bool:
+    """Whether the login page shows the outage banner, read through a short per-process cache.
+
+    The login page is the busiest page when the clinics open; the banner may appear on another
+    instance up to FALLBACK_BANNER_CACHE_SECONDS after the switch (this instance clears its cache
+    when it switches). Every decision about a login reads the database (fallback_on).
+    """
+    ttl = current_app.config["FALLBACK_BANNER_CACHE_SECONDS"]
+    cached = current_app.extensions.get(_BANNER_CACHE)
+    now = monotonic()
+    if cached is None or cached[0] <= now:
+        cached = (now + ttl, fallback_on())
+        current_app.extensions[_BANNER_CACHE] = cached
+    return cached[1]
 
 
 def fallback_on() -> bool:
@@ -53,6 +72,7 @@ def switch_fallback(*, on: bool, reason: str, actor: str) -> OutageFallbackSwitc
     audit.record("outage_fallback_on" if on else "outage_fallback_off", actor=actor,
                  reason=reason)
     db.commit()
+    current_app.extensions.pop(_BANNER_CACHE, None)
     return row
 
 

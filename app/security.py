@@ -2,7 +2,9 @@
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,15 +18,40 @@ password_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism
 _DUMMY_HASH = password_hasher.hash(secrets.token_hex(16))
 
 
+_slots_lock = threading.Lock()
+_slots: dict[int, threading.BoundedSemaphore] = {}  # per process (gunicorn forks)
+
+
+def _hash_slots() -> threading.BoundedSemaphore:
+    """How many argon2id computations this process runs at once (PASSWORD_HASH_CONCURRENCY).
+
+    Each one holds 19 MiB and keeps a core busy: more at once than the process's share of the
+    cores only makes each slower (they evict each other from the CPU caches) and adds memory.
+    Threads beyond it wait their turn; gunicorn.conf.py sets cores / workers.
+    """
+    pid = os.getpid()
+    slots = _slots.get(pid)
+    if slots is None:
+        with _slots_lock:
+            slots = _slots.get(pid)
+            if slots is None:
+                size = current_app.config["PASSWORD_HASH_CONCURRENCY"] or os.cpu_count() or 1
+                slots = _slots[pid] = threading.BoundedSemaphore(size)
+    return slots
+
+
 def hash_password(password: str) -> str:
     """Hash a password with argon2id."""
-    return password_hasher.hash(password)
+    with _hash_slots():
+        return password_hasher.hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """Check a password against its hash in constant-ish time, also when there is no hash."""
     try:
-        return password_hasher.verify(stored_hash or _DUMMY_HASH, password) and bool(stored_hash)
+        with _hash_slots():
+            return (password_hasher.verify(stored_hash or _DUMMY_HASH, password)
+                    and bool(stored_hash))
     except (VerificationError, InvalidHashError):
         return False
 

@@ -109,3 +109,35 @@ def app_path(url: str) -> str:
 def query(url: str) -> dict:
     """The query parameters of a URL."""
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+class StatementLog:
+    """The SQL statements and commits an engine sends while the `with` block runs."""
+
+    def __init__(self, app):
+        self.engine = app.extensions["db_engine"]
+        self.statements: list[str] = []
+        self.commits = 0
+
+    def _statement(self, _conn, _cursor, statement, *_args):
+        self.statements.append(statement.split(None, 1)[0].upper())
+
+    def _commit(self, _conn):
+        self.commits += 1
+
+    def clear(self):
+        self.statements.clear()
+        self.commits = 0
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+        event.listen(self.engine, "commit", self._commit)
+        return self
+
+    def __exit__(self, *_exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+        event.remove(self.engine, "commit", self._commit)

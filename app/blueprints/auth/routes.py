@@ -17,12 +17,12 @@ from app.blueprints.auth.services import (
     find_linked_user,
     identity_from_claims,
 )
-from app.blueprints.auth.sessions import end_login_session, start_login_session
+from app.blueprints.auth.sessions import end_login_session
 from app.blueprints.enrolment.invitations import SESSION_KEY as INVITATION_KEY
 from app.blueprints.enrolment.invitations import claim_invitation_for_onboarding
 from app.blueprints.onboarding.routes import remember_onboarding
 from app.blueprints.onboarding.services import begin_onboarding
-from app.blueprints.selection.services import has_access, next_url
+from app.blueprints.selection.services import has_access, log_in, memberships_of
 from app.db import get_session
 from app.errors import render_error
 from app.extensions import limiter
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 def _login_page(form=None, status=200):
     return render_page("auth/login.html", form=form or PasswordLoginForm(formdata=None),
                        mitid_only=policy.mitid_only(), cutover=policy.cutover_date(),
-                       fallback=policy.fallback_state(), status=status)
+                       fallback_on=policy.fallback_banner(), status=status)
 
 
 @bp.get("/login")
@@ -58,14 +58,15 @@ def password_login():
     if user is None:
         form.password.errors = [_("Forkert bruger ID eller kodeord.")]
         return _login_page(form, 422)
-    if not has_access(user):
+    rows = memberships_of(user)
+    if not has_access(user, rows):
         return _no_access(user)
     decision = policy.decide_password_login(user)
     if not decision.allowed:
+        get_session().commit()  # the correct password still resets the failure count
         form.password.errors = [REFUSALS[decision.refusal]()]
         return _login_page(form, 422)
-    principal = start_login_session(user, method=decision.method)
-    return redirect_303(next_url(user, principal.login_session))
+    return redirect_303(log_in(user, method=decision.method, rows=rows))
 
 
 def _no_access(user):
@@ -150,11 +151,11 @@ def mitid_callback():
         log.warning("staff ID token rejected: %s", type(exc).__name__)
         return _mitid_failed("invalid")
     user = find_linked_user(identity.sub)
-    if user is not None and not has_access(user):
-        return _no_access(user)
     if user is not None:
-        principal = start_login_session(user, method="mitid", preselect_cvr=identity.cvr)
-        return redirect(next_url(user, principal.login_session))
+        rows = memberships_of(user)
+        if not has_access(user, rows):
+            return _no_access(user)
+        return redirect(log_in(user, method="mitid", rows=rows, preselect_cvr=identity.cvr))
     row = begin_onboarding(identity)
     # Invited from an e-mail link: the account is known, so the legacy-password step is skipped.
     claimed = claim_invitation_for_onboarding(session.pop(INVITATION_KEY, None), row)

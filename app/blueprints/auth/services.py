@@ -56,7 +56,11 @@ def lock_seconds(failures: int) -> int:
 
 
 def check_legacy_credentials(user_id: str, password: str) -> StaffUser | None:
-    """Return the account for a correct user ID + password; count failures and lock; commit."""
+    """Return the account for a correct user ID + password; count failures and lock.
+
+    A failure is committed at once; on success the reset counter (and a rehash) ride on the
+    caller's commit, so a login is one transaction.
+    """
     db = get_session()
     now = utcnow()
     user = db.exec(
@@ -80,9 +84,10 @@ def check_legacy_credentials(user_id: str, password: str) -> StaffUser | None:
                      target_id=user.id, failures=user.failed_login_count, locked_seconds=wait)
         db.commit()
         return None
-    user.failed_login_count = 0
-    user.locked_until = None
+    if user.failed_login_count:
+        user.failed_login_count = 0
+    if user.locked_until is not None:
+        user.locked_until = None
     if password_needs_rehash(user.legacy_password_hash):
         user.legacy_password_hash = hash_password(password)
-    db.commit()
     return user

@@ -32,9 +32,14 @@ class StaffPrincipal(UserMixin):
         return self.user.name
 
 
-def start_login_session(user: StaffUser, *, method: str, preselect_cvr: str | None = None
+def start_login_session(user: StaffUser, *, method: str, preselect_cvr: str | None = None,
+                        clinic_id: int | None = None, function: str | None = None
                         ) -> StaffPrincipal:
-    """Open a new login session (rotating the cookie session) and log the user in."""
+    """Open a new login session (rotating the cookie session) and log the user in.
+
+    The row is flushed (its id is needed for the audit trail), not committed: the caller
+    commits the login as one transaction (selection.services.log_in).
+    """
     db = get_session()
     token = new_token()
     now = utcnow()
@@ -42,13 +47,15 @@ def start_login_session(user: StaffUser, *, method: str, preselect_cvr: str | No
         token_hash=token_hash(token),
         staff_user_id=user.id,
         method=method,
+        clinic_id=clinic_id,
+        function=function,
         user_agent=(request.user_agent.string or "")[:200],
         created_at=now,
         last_seen_at=now,
         expires_at=now + timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]),
     )
     db.add(row)
-    db.commit()
+    db.flush()
     lang = session.get("lang")
     session.clear()  # rotation: nothing from before the login survives but the language
     if lang:

@@ -7,11 +7,10 @@ from flask import redirect, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app.blueprints.auth.sessions import start_login_session
 from app.blueprints.onboarding import bp
 from app.blueprints.onboarding import services as svc
 from app.blueprints.onboarding.forms import CodeForm, ConsentForm, ContactForm, LegacyLoginForm
-from app.blueprints.selection.services import next_url
+from app.blueprints.selection.services import log_in, memberships_of
 from app.consent import PROFILE_SHARING_SYSTEMS, PROFILE_SHARING_TEXT
 from app.db import get_session
 from app.email_codes import resend_wait_seconds
@@ -205,8 +204,7 @@ def consent():
         get_session().rollback()
         return _invalid(row, form, svc.OnboardingError(
             _("Denne brugerkonto er allerede knyttet til et andet MitID. Kontakt support.")))
-    principal = start_login_session(user, method="mitid")
-    target = next_url(user, principal.login_session)
+    target = log_in(user, method="mitid", rows=memberships_of(user))
     if target == url_for("main.index"):
         target = url_for("main.index", welcome=1)
     return _finish_redirect(target)

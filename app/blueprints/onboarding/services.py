@@ -72,6 +72,7 @@ def link_legacy_account(row: Onboarding, *, user_id: str, password: str) -> Staf
     db = get_session()
     taken = user.mitid_link  # loaded with the account
     if taken is not None and taken.sub != row.sub:
+        db.commit()  # the correct password still resets the failure count
         raise OnboardingError(
             _("Denne brugerkonto er allerede knyttet til et andet MitID. Kontakt support."),
             field="user_id",

@@ -6,21 +6,31 @@ from flask import url_for
 from sqlmodel import select
 
 from app import audit
+from app.blueprints.auth.sessions import start_login_session
 from app.db import get_session
 from app.models import Clinic, LoginSession, Membership, StaffUser
 
 
-def clinic_choices(user: StaffUser, login_session: LoginSession) -> "OrderedDict[int, tuple]":
-    """Clinic id → (clinic, [functions]) this login may use; exempt logins get only `external`."""
-    rows = get_session().exec(
+def memberships_of(user: StaffUser) -> list[tuple[Membership, Clinic]]:
+    """The account's memberships with their clinics, by clinic name and function (one query)."""
+    return list(get_session().exec(
         select(Membership, Clinic)
         .join(Clinic, Membership.clinic_id == Clinic.id)
         .where(Membership.staff_user_id == user.id)
         .order_by(Clinic.name, Membership.function)
-    ).all()
+    ).all())
+
+
+def clinic_choices(user: StaffUser, login_session: LoginSession, rows=None
+                   ) -> "OrderedDict[int, tuple]":
+    """Clinic id → (clinic, [functions]) this login may use; exempt logins get only `external`."""
+    return _choices(memberships_of(user) if rows is None else rows, login_session.method)
+
+
+def _choices(rows, method: str) -> "OrderedDict[int, tuple]":
     choices: OrderedDict[int, tuple] = OrderedDict()
     for membership, clinic in rows:
-        if login_session.method == "exempt" and membership.function != "external":
+        if method == "exempt" and membership.function != "external":
             continue
         choices.setdefault(clinic.id, (clinic, []))[1].append(membership.function)
     return choices
@@ -47,23 +57,38 @@ def _audit_choice(login_session: LoginSession) -> None:
                  clinic_id=login_session.clinic_id, function=login_session.function)
 
 
-def has_access(user: StaffUser) -> bool:
-    """Operators, and staff with at least one membership, may log in."""
+def has_access(user: StaffUser, rows=None) -> bool:
+    """Operators, and staff with at least one membership, may log in (rows: memberships_of)."""
     if user.is_operator:
         return True
+    if rows is not None:
+        return bool(rows)
     return get_session().exec(
         select(Membership.id).where(Membership.staff_user_id == user.id)).first() is not None
 
 
-def next_url(user: StaffUser, login_session: LoginSession) -> str:
-    """Where a fresh login goes: pick clinic/function when there is a choice, else the start page."""
-    choices = clinic_choices(user, login_session)
-    if not choices:
-        return url_for("main.index")  # operators, or nobody: the start page explains
+def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = None) -> str:
+    """Log in and say where to go: the clinic picker, the function picker or the start page.
+
+    With a single clinic (and a single function there) the choice goes into the login
+    session's own INSERT; the session, its audit event and whatever the caller changed before
+    (a reset failure count, a completed onboarding) are committed together, once.
+    rows: memberships_of(user), read once by the caller for has_access too.
+    """
+    choices = _choices(rows, method)
+    clinic_id = function = None
     if len(choices) == 1:
         clinic_id, (_clinic, functions) = next(iter(choices.items()))
-        choose_clinic(login_session, clinic_id, functions)
-        if login_session.function is None:
-            return url_for("selection.choose_function")
-        return url_for("main.index")
-    return url_for("selection.choose_clinic")
+        function = functions[0] if len(functions) == 1 else None
+    principal = start_login_session(user, method=method, preselect_cvr=preselect_cvr,
+                                    clinic_id=clinic_id, function=function)
+    if clinic_id is not None:
+        _audit_choice(principal.login_session)
+    get_session().commit()
+    if not choices:
+        return url_for("main.index")  # operators, or nobody: the start page explains
+    if clinic_id is None:
+        return url_for("selection.choose_clinic")
+    if function is None:
+        return url_for("selection.choose_function")
+    return url_for("main.index")

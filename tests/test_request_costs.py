@@ -1,0 +1,130 @@
+"""What the busiest requests cost the shared services: statements, commits, Redis, hashing.
+
+The benchmark (make bench) measures the speed; these tests pin the behaviour that makes it:
+a login is one transaction, GET pages skip the shared rate-limit counter, the login page reads
+the outage switch through a short cache, and argon2id runs at most N at a time per process.
+"""
+
+import threading
+
+import pytest
+from sqlmodel import select
+
+from app import create_app, policy, security
+from app.models import AuditEvent, LoginSession
+from tests.flows import login_with_mitid, post_form, query_one
+from tests.support import StatementLog
+
+
+def test_password_login_is_one_transaction(app, client, clock):
+    html_ok = client.get("/login")
+    assert html_ok.status_code == 200
+    with StatementLog(app) as log:
+        answer = post_form(client, "/login/password",
+                           {"user_id": "bente.ext", "password": "Bogholder2024"})
+    assert (answer.status_code, answer.location) == (303, "/")
+    # account, memberships, the session with its clinic and function, its audit event
+    assert log.statements[-4:] == ["SELECT", "SELECT", "INSERT", "INSERT"]
+    assert log.commits == 1
+    row = query_one(app, select(LoginSession))[0]
+    assert row.clinic_id is not None and row.function == "external"
+    events = query_one(app, select(AuditEvent).where(
+        AuditEvent.action == "session_context_chosen"))
+    assert [e.target_id for e in events] == [str(row.id)]
+
+
+def test_mitid_login_is_one_transaction(app, client):
+    """jonas.holm is linked (demo data): straight in, the clinic and function chosen at once."""
+    with StatementLog(app) as log:
+        answer = login_with_mitid(client, "jonas.holm")
+    assert answer.status_code == 302
+    assert log.commits == 1
+
+
+def test_wrong_password_is_committed_and_a_refused_correct_one_resets_the_count(app, clock):
+    from datetime import UTC, datetime
+
+    from app.models import StaffUser
+
+    client = app.test_client()
+    assert post_form(client, "/login/password",
+                     {"user_id": "ato", "password": "forkert"}).status_code == 422
+    assert query_one(app, select(StaffUser.failed_login_count).where(
+        StaffUser.legacy_user_id == "ato")) == [1]
+    clock.now = datetime(2030, 1, 1, 9, tzinfo=UTC)  # after the cut-over: the policy refuses
+    assert post_form(client, "/login/password",
+                     {"user_id": "ato", "password": "Kirpacs2024"}).status_code == 422
+    assert query_one(app, select(StaffUser.failed_login_count).where(
+        StaffUser.legacy_user_id == "ato")) == [0]
+
+
+@pytest.mark.ratelimit
+def test_default_rate_limit_counts_posts_not_page_views(app_config):
+    app_config.update(RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="3 per minute")
+    app = create_app(app_config)
+    client = app.test_client()
+    assert [client.get("/login").status_code for _ in range(6)] == [200] * 6
+    statuses = [post_form(client, "/language", {"lang": "en", "next": "/login"}).status_code
+                for _ in range(4)]
+    assert statuses == [303, 303, 303, 429]
+    app.extensions["db_engine"].dispose()
+
+
+def test_login_page_banner_follows_another_instance_after_its_cache(app, app_config, monkeypatch):
+    """Two instances on one database: the one that switches shows the banner at once."""
+    from tests.test_login_policy import switch
+
+    banner = "MitID-nedbrud: log ind med brugernavn og adgangskode"
+    app.config["FALLBACK_BANNER_CACHE_SECONDS"] = 3600
+    other = create_app(app_config)
+    reader, operator = app.test_client(), other.test_client()
+    assert banner not in reader.get("/login").get_data(as_text=True)  # cached: off
+    login_with_mitid(operator, "lars.drift")
+    assert switch(operator, True).status_code == 303
+    assert banner in other.test_client().get("/login").get_data(as_text=True)  # switched here
+    assert banner not in reader.get("/login").get_data(as_text=True)  # within the cache time
+    # A login decision never trusts the cache: the fallback lets a password in at once.
+    assert post_form(reader, "/login/password",
+                     {"user_id": "ato", "password": "Kirpacs2024"}).status_code == 303
+    later = policy.monotonic() + 3601
+    monkeypatch.setattr(policy, "monotonic", lambda: later)
+    assert banner in app.test_client().get("/login").get_data(as_text=True)  # cache expired
+    other.extensions["db_engine"].dispose()
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_password_hashing_runs_at_most_the_configured_number_at_once(app, monkeypatch, limit):
+    app.config["PASSWORD_HASH_CONCURRENCY"] = limit
+    monkeypatch.setattr(security, "_slots", {})
+    inside, most, full = [0], [0], threading.Condition()
+    real_verify = security.password_hasher.verify
+
+    def verify(stored, password):
+        with full:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            full.notify_all()
+            # Hold the slot until `limit` hashes run at once, so the others must queue.
+            full.wait_for(lambda: inside[0] >= limit, timeout=5)
+        try:
+            return real_verify(stored, password)
+        finally:
+            with full:
+                inside[0] -= 1
+
+    stored = security.password_hasher.hash("hemmelig")
+    monkeypatch.setattr(security, "password_hasher", type("Counting", (), {
+        "verify": staticmethod(verify)})())
+    results = []
+
+    def worker():
+        with app.app_context():
+            results.append(security.verify_password(stored, "hemmelig"))
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True] * 6
+    assert most[0] == limit
