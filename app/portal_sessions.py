@@ -2,8 +2,9 @@
 
 from datetime import timedelta
 from functools import wraps
+from time import monotonic
 
-from flask import current_app, g, redirect, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from sqlmodel import select
 
 from app.clock import utcnow
@@ -109,13 +110,44 @@ def end_all_portal_sessions(portal_user_id: int) -> None:
         row.ended_at = now
 
 
-def portal_clinic(clinic_key: str) -> Clinic | None:
-    """The clinic of a portal URL (cached for the request)."""
+def portal_clinic(clinic_key: str, *, page_view: bool = False) -> Clinic | None:
+    """The clinic of a portal URL (cached for the request).
+
+    page_view: a view that only shows the clinic (the front page, Hjælp) gets a copy from a
+    short per-process cache (CLINIC_CACHE_SECONDS): the front page is what patients open
+    first, and a clinic's settings change rarely. The copy is detached from the database
+    session; every view that acts on the clinic (registration, MitID answers, logins) reads the
+    row itself, so a changed registration mode is enforced at once.
+    """
     cached = g.get("portal_clinic")
     if cached is None or cached.key != clinic_key:
-        cached = get_session().exec(select(Clinic).where(Clinic.key == clinic_key)).first()
+        if page_view and request.method in ("GET", "HEAD"):
+            cached = _clinic_copy(clinic_key)
+        else:
+            cached = get_session().exec(select(Clinic).where(Clinic.key == clinic_key)).first()
         g.portal_clinic = cached
     return cached
+
+
+_CLINIC_CACHE = "klinikadgang.portal_clinics"
+
+
+def _clinic_copy(clinic_key: str) -> Clinic | None:
+    cache = current_app.extensions.setdefault(_CLINIC_CACHE, {})
+    now = monotonic()
+    hit = cache.get(clinic_key)
+    if hit is None or hit[0] <= now:
+        row = get_session().exec(select(Clinic).where(Clinic.key == clinic_key)).first()
+        values = row.model_dump() if row is not None else None
+        if len(cache) > 10_000:  # unknown keys are cached too; keep the dict bounded
+            cache.clear()
+        hit = cache[clinic_key] = (now + current_app.config["CLINIC_CACHE_SECONDS"], values)
+    return Clinic(**hit[1]) if hit[1] is not None else None
+
+
+def forget_clinic_copies() -> None:
+    """Drop this process's cached clinics (after a settings change here)."""
+    current_app.extensions.pop(_CLINIC_CACHE, None)
 
 
 def portal_login_required(view):

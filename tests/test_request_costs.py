@@ -128,3 +128,88 @@ def test_password_hashing_runs_at_most_the_configured_number_at_once(app, monkey
         thread.join()
     assert results == [True] * 6
     assert most[0] == limit
+
+
+CLOSED_FRONT = "Klinikken opretter selv patienter som brugere."
+CLOSED_FORM = "Kontakt klinikken for at blive oprettet"
+
+
+def _set_mode(app, key: str, mode: str) -> None:
+    from app.db import get_session
+    from app.models import Clinic
+
+    with app.app_context():
+        db = get_session()
+        clinic = db.exec(select(Clinic).where(Clinic.key == key)).one()
+        clinic.self_registration = mode
+        db.commit()
+
+
+def test_portal_front_page_reads_the_clinic_through_a_short_cache(app, app_config,
+                                                                 monkeypatch):
+    """Another instance closes registration: the front page may lag, registration never."""
+    from app import portal_sessions
+
+    app.config["CLINIC_CACHE_SECONDS"] = 3600
+    patient = app.test_client()
+    assert CLOSED_FRONT not in patient.get("/portal/vejle").get_data(as_text=True)
+    other = create_app(app_config)
+    _set_mode(other, "vejle", "none")
+    with StatementLog(app) as log:
+        assert CLOSED_FRONT not in patient.get("/portal/vejle").get_data(as_text=True)
+    assert log.statements == []  # the cached copy: no database round trip
+    assert CLOSED_FORM in patient.get("/portal/vejle/opret").get_data(as_text=True)
+    later = portal_sessions.monotonic() + 3601
+    monkeypatch.setattr(portal_sessions, "monotonic", lambda: later)
+    assert CLOSED_FRONT in patient.get("/portal/vejle").get_data(as_text=True)
+    assert patient.get("/portal/ingen-klinik").status_code == 404
+    other.extensions["db_engine"].dispose()
+
+
+def test_a_settings_change_shows_on_this_instance_at_once(app):
+    from app.blueprints.clinic_settings.services import save_settings, service_links
+    from app.db import get_session
+    from app.models import Clinic
+
+    app.config["CLINIC_CACHE_SECONDS"] = 3600
+    patient = app.test_client()
+    assert CLOSED_FRONT not in patient.get("/portal/vejle").get_data(as_text=True)
+    with app.test_request_context():
+        clinic = get_session().exec(select(Clinic).where(Clinic.key == "vejle")).one()
+        links = {kind: (link.enabled, link.url) for kind, link in service_links(clinic.id).items()}
+        assert save_settings(clinic, staff_user_id=1, self_registration="none", phone=clinic.phone,
+                             email=clinic.email, address=clinic.address, links=links) == [
+            "self_registration"]
+    assert CLOSED_FRONT in patient.get("/portal/vejle").get_data(as_text=True)
+
+
+def _kill_app_connections(app) -> None:
+    from sqlalchemy import create_engine, text
+
+    killer = create_engine(app.extensions["db_engine"].url)
+    with killer.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    killer.dispose()
+
+
+def test_idle_connections_are_pinged_and_replaced_after_a_database_restart(app, monkeypatch):
+    from app import db as app_db
+
+    if app.extensions["db_engine"].dialect.name != "postgresql":
+        pytest.skip("the ping is for server databases")
+    client = app.test_client()
+    assert client.get("/portal/vejle/hjaelp").status_code == 200  # a pooled connection now
+    _kill_app_connections(app)
+    monkeypatch.setattr(app_db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if idle for a while
+    assert client.get("/portal/vejle/opret").status_code == 200  # pinged, replaced, served
+
+
+def test_a_connection_used_moments_ago_is_not_pinged(app):
+    if app.extensions["db_engine"].dialect.name != "postgresql":
+        pytest.skip("the ping is for server databases")
+    client = app.test_client()
+    client.get("/portal/vejle/opret")
+    with StatementLog(app) as log:
+        assert client.get("/portal/vejle/opret").status_code == 200
+    assert log.statements == ["SELECT"]  # the clinic; no ping before it
