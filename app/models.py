@@ -293,8 +293,9 @@ class PatientRecord(SQLModel, table=True):
     """The clinic's record card of one patient (stamkort)."""
 
     __tablename__ = "patient_record"
-    # The patient search's index is an expression index made by migration 0008 (ordered pages by
-    # lower-cased name); autogenerate cannot compare it. Its name list is PatientName (0009).
+    # The patient search's indexes are expression indexes made by migrations 0008 (ordered pages
+    # by lower-cased name) and 0010 (by lower-cased first name); autogenerate cannot compare them.
+    # Its name list is PatientName (0009).
     __table_args__ = (UniqueConstraint("clinic_id", "cpr_index"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -319,8 +320,9 @@ class PatientName(SQLModel, table=True):
     """A lower-cased first or last name that a clinic's patients have: the patient search's word list.
 
     On PostgreSQL triggers of migration 0009 add the names of every written patient record in the
-    same transaction; names are never removed, so the list may hold a name no patient has any more
-    (the search then finds no rows for it). SQLite's simple search does not use it.
+    same transaction, and a trigram index (0010) finds the names that hold a typed word; names are
+    never removed, so the list may hold a name no patient has any more (the search then finds no
+    rows for it). SQLite's simple search does not use it.
     """
 
     __tablename__ = "patient_name"

@@ -2,8 +2,10 @@
 
 Two clinics carry the patients searched in the benchmark: `bench-10k` (10,000) and `bench-1m`
 (1,000,000). Loading is one server-side INSERT ... SELECT per clinic with one shared, precomputed
-CPR ciphertext and unique blind-index values; a clinic that already has its count is kept, so a
-second `make bench` reuses the data.
+CPR ciphertext and unique blind-index values; a clinic that already has its count and the current
+DATA_VERSION is kept, so a second `make bench` reuses the data. Changing how the patients are made
+means raising DATA_VERSION: the next `make bench` then reloads both clinics (about 1.5 minutes on
+the 2-core bench machine, most of it the 1,000,000 rows, their indexes and the name-list trigger).
 """
 
 import time
@@ -24,6 +26,7 @@ PATIENT_CLINICS = {"bench-10k": 10_000, "bench-1m": 1_000_000}
 CPR_SAMPLES = 40  # records per clinic with a real blind index, for searches by full CPR
 SEARCH_USER = "bench.search"
 WIZARD_PASSWORD = "Benchmark2024"  # noqa: S105 (fictitious bench accounts)
+DATA_VERSION = 2  # 2: the long tail of names; kept as a comment on the patient_record table
 
 # Danish first and last names, most common first. The load draws skewed towards the front so that
 # the most common last name has about 4.4 % of the patients and the most common first name about
@@ -59,6 +62,32 @@ LAST_NAMES = (
     "Hvidberg", "Ingvardsen", "Krarup", "Lykkegaard", "Mejlvang", "Nyborg", "Quist", "Rosenkilde",
     "Sandholm", "Tofteng", "Uhrenholt", "Wedel", "Zacho", "Aagaard",
 )
+
+
+# The long tail: a real clinic of a million patients has tens of thousands of last names, most of
+# them rare, and many double first names. Made from place-name parts (Bjerg + lund + gaard) and
+# pairs of the first names above; a name of the tail is drawn for TAIL_SHARE of the patients.
+_ROOTS = (
+    "Ager", "Bjerg", "Birke", "Bro", "Dal", "Eng", "Fjord", "Fugle", "Grøn", "Hav", "Hede", "Hjort",
+    "Kirke", "Kløv", "Kær", "Lyng", "Mose", "Mølle", "Nør", "Ege", "Rav", "Rosen", "Sand", "Skov",
+    "Sten", "Strand", "Sol", "Sø", "Tjørne", "Vester", "Øster", "Sønder", "Vinde", "Ulv", "Ørne",
+    "Pile", "Lange", "Bøge", "Ask", "Elle",
+)
+_MIDDLES = (
+    "", "lund", "holm", "bæk", "høj", "mark", "vang", "ris", "toft", "kær", "dal", "vad", "by",
+    "strup", "sted", "borg", "bo", "rød", "lev", "næs", "skov", "hus", "gård", "ager", "bjerg",
+)
+_ENDINGS = (
+    "gaard", "sen", "holm", "lund", "berg", "mann", "strøm", "feldt", "kjær", "dahl", "bech",
+    "skov", "høj", "toft", "bjerg", "", "by", "rup", "borg", "vig", "hauge", "bak", "ø", "mose",
+    "sgaard",
+)
+LAST_NAME_TAIL = tuple(dict.fromkeys(
+    (root + middle + ending).capitalize() for root in _ROOTS for middle in _MIDDLES
+    for ending in _ENDINGS if middle or ending))
+FIRST_NAME_TAIL = tuple(f"{a}-{b}" for a in FIRST_NAMES[:40] for b in FIRST_NAMES[:40] if a != b) \
+    + tuple(f"{a}-{b}" for a in FIRST_NAMES[40:] for b in FIRST_NAMES[40:] if a != b)
+TAIL_SHARE = 0.4
 
 
 def app_config(database_url: str, mail_port: int = 25) -> dict:
@@ -113,19 +142,27 @@ def _load_patients(clinic: Clinic, number: int, count: int, log) -> None:
     db.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     db.execute(text("SELECT setseed(:seed)"), {"seed": 0.1 * number})
     db.execute(text("""
-        WITH names AS MATERIALIZED (
+        WITH draws AS MATERIALIZED (
+            SELECT g, random() AS a, random() AS b, random() AS c, random() AS d
+            FROM generate_series(1, :n) AS g),
+        names AS MATERIALIZED (
             SELECT g,
-                   (CAST(:firsts AS text[]))[1 + floor(power(random(), 1.25) * :nf)::int] AS f,
-                   (CAST(:lasts AS text[]))[1 + floor(power(random(), 1.6) * :nl)::int] AS l
-            FROM generate_series(1, :n) AS g)
+                   CASE WHEN c < :tail THEN (CAST(:ftail AS text[]))[1 + floor(a * :nft)::int]
+                        ELSE (CAST(:firsts AS text[]))[1 + floor(power(a, 1.25) * :nf)::int]
+                   END AS f,
+                   CASE WHEN d < :tail THEN (CAST(:ltail AS text[]))[1 + floor(power(b, 1.3) * :nlt)::int]
+                        ELSE (CAST(:lasts AS text[]))[1 + floor(power(b, 1.6) * :nl)::int]
+                   END AS l
+            FROM draws)
         INSERT INTO patient_record (clinic_id, cpr_encrypted, cpr_index, first_name, last_name,
                                     search_name, no_mitid, created_at, updated_at)
         SELECT :clinic, :ct, encode(sha256(convert_to(:clinic || ':' || g, 'UTF8')), 'hex'),
                f, l, lower(f || ' ' || l), false, now(), now()
         FROM names
     """), {"firsts": list(FIRST_NAMES), "lasts": list(LAST_NAMES), "nf": len(FIRST_NAMES),
-           "nl": len(LAST_NAMES), "n": count - CPR_SAMPLES, "clinic": clinic.id,
-           "ct": shared_ciphertext})
+           "nl": len(LAST_NAMES), "ftail": list(FIRST_NAME_TAIL), "ltail": list(LAST_NAME_TAIL),
+           "nft": len(FIRST_NAME_TAIL), "nlt": len(LAST_NAME_TAIL), "tail": TAIL_SHARE,
+           "n": count - CPR_SAMPLES, "clinic": clinic.id, "ct": shared_ciphertext})
     rows = []
     for i in range(CPR_SAMPLES):
         number_ = sample_cpr(number, i)
@@ -141,6 +178,15 @@ def _load_patients(clinic: Clinic, number: int, count: int, log) -> None:
     log(f"  loaded {count:,} patients into {clinic.key} in {time.monotonic() - started:.1f} s")
 
 
+def _data_version(db) -> int | None:
+    """The DATA_VERSION the bench patients were loaded with (a comment on their table)."""
+    comment = db.execute(text("SELECT obj_description('patient_record'::regclass, 'pg_class')")
+                         ).scalar_one()
+    if comment and comment.startswith("bench data "):
+        return int(comment.removeprefix("bench data "))
+    return None
+
+
 def prepare(database_url: str, *, log=print, wizard_users: int = 0) -> dict:
     """Create, migrate and fill the bench database (idempotent); returns ids the bench needs."""
     if stack.create_database(database_url):
@@ -153,12 +199,13 @@ def prepare(database_url: str, *, log=print, wizard_users: int = 0) -> dict:
             seed_demo_data(load_personas(), subject_for=subject_for, patients_per_clinic=0)
             clinics = {}
             loaded = False
+            version = _data_version(db)
             for number, (key, count) in enumerate(PATIENT_CLINICS.items(), start=1):
                 clinic = _ensure_clinic(key, number)
                 db.commit()
                 have = db.execute(text("SELECT count(*) FROM patient_record WHERE clinic_id = :c"),
                                   {"c": clinic.id}).scalar_one()
-                if have != count:
+                if have != count or version != DATA_VERSION:
                     _load_patients(clinic, number, count, log)
                     loaded = True
                 clinics[key] = clinic.id
@@ -168,6 +215,8 @@ def prepare(database_url: str, *, log=print, wizard_users: int = 0) -> dict:
             for i in range(wizard_users):
                 _ensure_staff(f"bench.w{i:04d}", f"Bench Wizard {i}", password_hash,
                               [(clinics["bench-10k"], "clinician")])
+            if loaded:
+                db.execute(text(f"COMMENT ON TABLE patient_record IS 'bench data {DATA_VERSION}'"))
             db.commit()
         if loaded:
             engine = app.extensions["db_engine"]

@@ -1,10 +1,11 @@
 """The patient search returns exactly the matches, in name order, whichever way it takes.
 
-On PostgreSQL a name search walks segments made from the clinic's name list (patient_name): last
-names that hold every word, and (last name, first name) pairs that hold them between them; a
-segment list cut at MAX_SEGMENTS continues with a filtered scan in name order. Every page must
-equal a plain filter-and-sort of the same rows: names are built to land in both kinds of segment,
-in several words at once, and in none; the name list is kept by triggers on every write.
+On PostgreSQL a name search reads the clinic's name list (patient_name) and walks the last names
+that can match in name order, adds the records whose first name holds every word, or, when those
+are more than DENSE_FIRST_NAMES, reads the name order filtered. Every page must equal a plain
+filter-and-sort of the same rows, whichever way is taken: names are built to hold the words in the
+first name, the last name, both, several at once and none, with words short enough for the trigram
+index to miss; the name list is kept by triggers on every write.
 """
 
 import random
@@ -22,7 +23,8 @@ FIRSTS = ["Anne", "Jens", "Jensine", "Hanne", "Søren", "Mette", "ole", "Marie A
 LASTS = ["Jensen", "jensen", "Bøgh-Jensen", "Holm Jensen", "Hansen", "Johansen", "Danielsen",
          "Nielsen", "Sørensen", "Østergaard", "Aagaard", "Olsen", "Kirk", "Uhrenholt"]
 QUERIES = ["jensen", "jens", "anne jensen", "han", "sen", "nielsen", "søren", "ol", "e",
-           "ANNE", "gaard", "holm jens", "uhrenholt kirsten", "xyz", "anne marie", "-jensen"]
+           "ANNE", "gaard", "holm jens", "uhrenholt kirsten", "xyz", "anne marie", "-jensen",
+           "ea jensen", "jensen ea", "ea", "anne ea", "kirk anne ol", "50%", "a_b", "søren sen"]
 
 
 def expected(rows, query):
@@ -54,10 +56,10 @@ def patients(app):
 
 
 @pytest.mark.parametrize("settings", [
-    {},  # as configured: every page from the segments
-    {"MAX_SEGMENTS": 1},  # the rest of nearly every page from the filtered scan
-    {"MAX_SEGMENTS": 4},  # cut after a last-name segment or inside a last name's pairs
-], ids=["segments", "cut-at-1", "cut-at-4"])
+    {},  # as configured
+    {"DENSE_FIRST_NAMES": 0},  # any record whose first name holds every word: the name order
+    {"DENSE_FIRST_NAMES": 10**6},  # never: the last names' ranges and the first-name index
+], ids=["configured", "name-order", "ranges"])
 def test_every_page_equals_filter_and_sort(app, patients, settings, monkeypatch):
     from app.blueprints.patients import services
 

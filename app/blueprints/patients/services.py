@@ -1,5 +1,6 @@
 """Patient records of one clinic: search, create, edit, reveal the CPR — every change audited."""
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, text
@@ -23,7 +24,9 @@ class SearchPage:
 
 
 MAX_WORDS = 5
-MAX_SEGMENTS = 500  # name ranges a search walks; past them the rows are filtered in name order
+# Rows whose first name holds every word are read whole while there are at most this many;
+# more, and such rows are common enough everywhere that the filtered name order is quick.
+DENSE_FIRST_NAMES = 1000
 
 
 def _name_order():
@@ -63,81 +66,98 @@ def _matches(column, words):
 
 
 # The name search on PostgreSQL. A word has no spaces, so it occurs in "first last" exactly when it
-# occurs in the first or in the last name. From the clinic's name list (patient_name) every last
-# name gets the words it lacks: none, and all its records match (a "last name" segment); some, and
-# only its records whose first name holds those words match (one "pair" segment per such first
-# name). The segments in name order are walked one index range at a time, each range read in
-# order and only as far as the page needs, until the page is full. A very long segment list is
-# cut at MAX_SEGMENTS; the rest of the page then comes from the ordered index, filtered. Every
-# row is still checked against search_name (lower-cased by Python, the names by PostgreSQL).
-# Last names are read in order and only until MAX_SEGMENTS segments are found (OFFSET 0 keeps
-# the planner from copying the lacking-words subquery into every use of it).
+# occurs in the first or in the last name. So a record matches when its last name holds every
+# word, or holds some and its first name the rest, or holds none and its first name all of them.
+# The clinic's name list (patient_name, trigram-indexed) tells which last names hold which words
+# (a bit mask per name) and which first names hold which. Each last name that holds a word, and
+# whose missing words some first name holds, is one range of the ordered name index; the ranges
+# are walked in name order, each read only as far as the page needs. Records whose first name
+# holds every word are read through the first-name index, unless there are more than
+# DENSE_FIRST_NAMES of them: then matches are common all over the name order, and the page is
+# the ordered name index read from its start and filtered. One-time filters skip the parts the
+# chosen way does not need. Every row is still checked against search_name.
 NAME_SEARCH = """
 WITH RECURSIVE
 firsts AS MATERIALIZED (
-    SELECT f, lacks FROM (
-        SELECT n.name AS f, ARRAY(SELECT w FROM unnest(CAST(:words AS text[])) AS w
-                                  WHERE strpos(n.name, w) = 0) AS lacks
-        FROM patient_name AS n WHERE n.clinic_id = :clinic AND n.kind = 'first') AS named
-    WHERE cardinality(lacks) < :word_count),
-segments AS MATERIALIZED (
-    SELECT lasts.l, pick.f FROM (
-        SELECT n.name AS l, ARRAY(SELECT w FROM unnest(CAST(:words AS text[])) AS w
-                                  WHERE strpos(n.name, w) = 0) AS lacks
-        FROM patient_name AS n WHERE n.clinic_id = :clinic AND n.kind = 'last'
-        ORDER BY n.name OFFSET 0) AS lasts
-    CROSS JOIN LATERAL (
-        SELECT NULL AS f WHERE lasts.lacks = '{}'
-        UNION ALL
-        SELECT firsts.f FROM firsts
-        WHERE lasts.lacks <> '{}' AND NOT firsts.lacks && lasts.lacks) AS pick
-    ORDER BY lasts.l, pick.f LIMIT :max_segments),
-seg AS (SELECT array_agg(l ORDER BY l, f) AS ls, array_agg(f ORDER BY l, f) AS fs,
-               count(*) AS n FROM segments),
+    SELECT n.name, {mask} AS mask FROM patient_name AS n
+    WHERE n.clinic_id = :clinic AND n.kind = 'first' AND ({like})),
+lasts AS MATERIALIZED (
+    SELECT n.name, {mask} AS mask FROM patient_name AS n
+    WHERE n.clinic_id = :clinic AND n.kind = 'last' AND ({like_long})
+    UNION
+    SELECT n.name, {mask} FROM patient_name AS n
+    WHERE (SELECT :long = 0 OR EXISTS (SELECT 1 FROM firsts WHERE mask & :long = :long))
+      AND n.clinic_id = :clinic AND n.kind = 'last' AND ({like_short})),
+covers AS MATERIALIZED (SELECT DISTINCT mask FROM firsts),
+seg AS MATERIALIZED (
+    SELECT coalesce(array_agg(l.name ORDER BY l.name), '{{}}') AS ls, count(*) AS n
+    FROM lasts AS l
+    WHERE (l.mask = :full OR EXISTS (
+        SELECT 1 FROM covers AS c WHERE (:full & ~l.mask & ~c.mask) = 0))),
+whole_firsts AS MATERIALIZED (
+    SELECT p.id FROM patient_record AS p
+    WHERE p.clinic_id = :clinic AND lower(p.first_name) = ANY (ARRAY(
+        SELECT name FROM firsts WHERE mask = :full))
+    LIMIT :dense + 1),
+dense AS MATERIALIZED (SELECT count(*) > :dense AS yes FROM whole_firsts),
 walk (k, got, ids) AS (
-    SELECT 0, 0, CAST('{}' AS integer[])
+    SELECT 0, 0, CAST('{{}}' AS integer[])
     UNION ALL
     SELECT w.k + 1, w.got + cardinality(hit.ids), hit.ids
     FROM walk AS w, seg, LATERAL (
-        SELECT coalesce(array_agg(r.id ORDER BY r.fn, r.id), '{}') AS ids FROM (
-            (SELECT p.id, lower(p.first_name) AS fn FROM patient_record AS p
-             WHERE seg.fs[w.k + 1] IS NULL AND p.clinic_id = :clinic
-               AND lower(p.last_name) = seg.ls[w.k + 1] AND {has_words}
-             ORDER BY lower(p.first_name), p.id LIMIT :need - w.got)
-            UNION ALL
-            (SELECT p.id, lower(p.first_name) FROM patient_record AS p
-             WHERE seg.fs[w.k + 1] IS NOT NULL AND p.clinic_id = :clinic
-               AND lower(p.last_name) = seg.ls[w.k + 1]
-               AND lower(p.first_name) = seg.fs[w.k + 1] AND {has_words}
-             ORDER BY p.id LIMIT :need - w.got)) AS r) AS hit
-    WHERE w.got < :need AND w.k < seg.n),
-rest AS (
-    SELECT p.id, row_number() OVER () AS n FROM (
-        SELECT p.id FROM patient_record AS p
-        WHERE (SELECT n FROM seg) >= :max_segments AND (SELECT max(got) FROM walk) < :need
-          AND p.clinic_id = :clinic
-          AND (lower(p.last_name), lower(p.first_name))
-              > ((SELECT ls[n] FROM seg), (SELECT coalesce(fs[n], '') FROM seg))
-          AND (lower(p.last_name) > (SELECT ls[n] FROM seg)
-               OR (SELECT fs[n] IS NOT NULL FROM seg)) AND {has_words}
-        ORDER BY lower(p.last_name), lower(p.first_name), p.id LIMIT :need) AS p),
+        SELECT coalesce(array_agg(r.id ORDER BY r.fn, r.id), '{{}}') AS ids FROM (
+            SELECT p.id, lower(p.first_name) AS fn FROM patient_record AS p
+            WHERE p.clinic_id = :clinic AND lower(p.last_name) = seg.ls[w.k + 1] AND {has_words}
+            ORDER BY lower(p.first_name), p.id LIMIT :need - w.got) AS r) AS hit
+    WHERE w.got < :need AND w.k < seg.n AND NOT (SELECT yes FROM dense)),
+ordered AS (
+    SELECT p.id FROM patient_record AS p
+    WHERE (SELECT yes FROM dense) AND p.clinic_id = :clinic AND {has_words}
+    ORDER BY lower(p.last_name), lower(p.first_name), p.id LIMIT :need),
 picked AS (
-    SELECT u.id, w.k, u.n FROM walk AS w, unnest(w.ids) WITH ORDINALITY AS u (id, n)
-    UNION ALL
-    SELECT id, :max_segments + 1, n FROM rest)
+    SELECT unnest(ids) AS id FROM walk
+    UNION
+    SELECT id FROM whole_firsts WHERE NOT (SELECT yes FROM dense)
+    UNION
+    SELECT id FROM ordered)
 SELECT patient_record.* FROM picked JOIN patient_record ON patient_record.id = picked.id
-ORDER BY picked.k, picked.n OFFSET :offset LIMIT :limit
+WHERE {has_words_plain}
+ORDER BY lower(patient_record.last_name), lower(patient_record.first_name), patient_record.id
+OFFSET :offset LIMIT :limit
 """
+
+
+# pg_trgm finds a LIKE pattern through its index when the word has three letters or digits in a row.
+_TRIGRAMS = re.compile(r"[^\W_]{3}")
+
+
+def _any_like(indexes) -> str:
+    return " OR ".join(f"n.name LIKE :p{i}" for i in indexes) or "false"
+
+
+def _like_pattern(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _name_search_postgresql(clinic_id: int, words: list[str], page: int):
     """One statement that walks the ranges of the name index that can match (see NAME_SEARCH)."""
     unique = list(dict.fromkeys(words))
-    has_words = " AND ".join(f"strpos(p.search_name, :w{i}) > 0" for i in range(len(unique)))
-    statement = text(NAME_SEARCH.replace("{has_words}", has_words)).bindparams(
-        clinic=clinic_id, words=unique, word_count=len(unique), max_segments=MAX_SEGMENTS,
-        need=page * PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE + 1,
-        **{f"w{i}": word for i, word in enumerate(unique)})
+    indexes = range(len(unique))
+    long_words = [i for i in indexes if _TRIGRAMS.search(unique[i])]
+    short_words = [i for i in indexes if i not in long_words]
+    sql = NAME_SEARCH.format(
+        mask=" | ".join(f"(CAST(strpos(n.name, :w{i}) > 0 AS integer) << {i})" for i in indexes),
+        like=_any_like(indexes), like_long=_any_like(long_words),
+        like_short=_any_like(short_words),
+        has_words=" AND ".join(f"strpos(p.search_name, :w{i}) > 0" for i in indexes),
+        has_words_plain=" AND ".join(
+            f"strpos(patient_record.search_name, :w{i}) > 0" for i in indexes))
+    statement = text(sql).bindparams(
+        clinic=clinic_id, full=(1 << len(unique)) - 1, long=sum(1 << i for i in long_words),
+        dense=DENSE_FIRST_NAMES, need=page * PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE + 1, **{f"w{i}": word for i, word in enumerate(unique)},
+        **{f"p{i}": _like_pattern(word) for i, word in enumerate(unique)})
     return select(PatientRecord).from_statement(statement)
 
 
