@@ -1,7 +1,11 @@
 """Response plumbing: security headers, htmx fragments, and template helpers."""
 
-from flask import current_app, make_response, redirect, render_template, request
+from time import monotonic
+
+from flask import current_app, make_response, redirect, render_template, request, session
 from flask_babel import format_date, format_datetime
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
 
 CSP = (
@@ -27,6 +31,46 @@ def render_page(template: str, *, block: str = "content", status: int = 200, pus
     if push_url and is_fragment_request():
         response.headers["HX-Push-Url"] = push_url
     return response
+
+
+_SHARED_PAGES = "klinikadgang.shared_pages"
+_CSRF_HOLE = "\x00csrf-token\x00"  # cannot occur in rendered HTML
+SHARED_PAGES_MAX = 512  # kept per process; past this the cache starts over
+
+
+def render_shared_page(key: tuple, render):
+    """Serve a page that every anonymous visitor sees alike from a short per-process cache.
+
+    The staff login page and a clinic's portal front page are what everyone opens at 8:00; they
+    hold no personal data, so their HTML is rendered once per SHARED_PAGE_SECONDS, language, URL
+    and `key` (what else the page shows: the outage banner, the clinic's settings, kiosk or not),
+    and each answer gets this visitor's own CSRF token spliced in. A logged-in staff member or a
+    pending flash message gets the page rendered as usual; so does any answer other than 200.
+    """
+    if current_user.is_authenticated or session.get("_flashes"):
+        return render()
+    from app.i18n import select_locale
+
+    token = generate_csrf()
+    full_key = (*key, select_locale(), request.full_path, is_fragment_request())
+    cache = current_app.extensions.setdefault(_SHARED_PAGES, {})
+    now = monotonic()
+    hit = cache.get(full_key)
+    if hit is not None and hit[0] > now:
+        return make_response(hit[1].replace(_CSRF_HOLE, token), 200)
+    response = render()
+    if response.status_code == 200 and not response.headers.get("HX-Push-Url"):
+        if len(cache) >= SHARED_PAGES_MAX:
+            cache.clear()
+        body = response.get_data(as_text=True)
+        cache[full_key] = (now + current_app.config["SHARED_PAGE_SECONDS"],
+                           body.replace(token, _CSRF_HOLE))
+    return response
+
+
+def forget_shared_pages() -> None:
+    """Drop this process's cached pages (after a change that shows on them)."""
+    current_app.extensions.pop(_SHARED_PAGES, None)
 
 
 def redirect_303(url: str):

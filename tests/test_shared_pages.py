@@ -1,0 +1,136 @@
+"""The staff login page and the portal front page come from a short per-process page cache.
+
+Every anonymous visitor gets the same HTML with their own CSRF token in it; what the pages show
+beyond text (the outage banner, the cut-over, the clinic's settings, the language, the URL) is part
+of the key, and a logged-in user, a pending flash message and a kiosk always get a fresh render.
+"""
+
+import re
+
+import pytest
+from sqlmodel import select
+
+from app import web
+from tests.flows import login_as, post_form
+from tests.support import StatementLog
+
+TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def tokens(body: str) -> set[str]:
+    return set(TOKEN_RE.findall(body))
+
+
+def rendered(app) -> list[str]:
+    """Record which templates are rendered (a cache hit renders none)."""
+    from flask import template_rendered
+
+    names = []
+
+    def record(_sender, template, context, **_extra):
+        names.append(template.name)
+
+    template_rendered.connect(record, app, weak=False)
+    return names
+
+
+@pytest.fixture
+def long_cache(app):
+    app.config["SHARED_PAGE_SECONDS"] = 3600
+    return app
+
+
+@pytest.mark.parametrize("path", ["/login", "/portal/aarhus"])
+def test_each_visitor_gets_the_cached_page_with_their_own_working_token(long_cache, path,
+                                                                        monkeypatch):
+    app = long_cache
+    first, second = app.test_client(), app.test_client()
+    names = rendered(app)
+    one = first.get(path).get_data(as_text=True)
+    assert names  # rendered once
+    names.clear()
+    two = second.get(path).get_data(as_text=True)
+    assert names == []  # served from the cache
+    assert len(tokens(one)) == len(tokens(two)) == 1
+    assert tokens(one) != tokens(two)
+    assert one.replace(tokens(one).pop(), "T") == two.replace(tokens(two).pop(), "T")
+    assert "\x00" not in two
+    # The spliced-in token is the visitor's own: their language switch (a POST) is accepted.
+    answer = second.post("/language", data={"csrf_token": tokens(two).pop(), "lang": "en",
+                                            "next": path})
+    assert answer.status_code == 303
+    assert 'lang="en"' in second.get(path).get_data(as_text=True)
+
+
+def test_a_cached_login_page_costs_no_statement_and_no_render(long_cache, monkeypatch):
+    app = long_cache
+    app.test_client().get("/login")
+    names = rendered(app)
+    with StatementLog(app) as log:
+        assert app.test_client().get("/login").status_code == 200
+    assert (log.statements, names) == ([], [])
+
+
+def test_outage_banner_and_language_are_part_of_the_key(long_cache, app_config):
+    from tests.test_login_policy import switch
+
+    app = long_cache
+    app.config["FALLBACK_BANNER_CACHE_SECONDS"] = 0
+    banner = "MitID-nedbrud: log ind med brugernavn og adgangskode"
+    visitor = app.test_client()
+    assert banner not in visitor.get("/login").get_data(as_text=True)
+    operator = app.test_client()
+    login_as(operator, "lars.drift")
+    assert switch(operator, True).status_code == 303
+    assert banner in app.test_client().get("/login").get_data(as_text=True)
+    assert switch(operator, False).status_code == 303
+    assert banner not in app.test_client().get("/login").get_data(as_text=True)
+    english = app.test_client()
+    english.get("/login")
+    post_form(english, "/language", {"lang": "en", "next": "/login"}, page="/login")
+    assert ">Log in<" in english.get("/login").get_data(as_text=True)
+    assert ">Log ind<" in app.test_client().get("/login").get_data(as_text=True)
+
+
+def test_a_clinics_changed_registration_mode_shows_at_once(long_cache):
+    from app.db import get_session
+    from app.models import Clinic
+    from app.portal_sessions import forget_clinic_copies
+
+    app = long_cache
+    closed = "Klinikken opretter selv patienter som brugere."
+    assert closed not in app.test_client().get("/portal/vejle").get_data(as_text=True)
+    with app.app_context():
+        db = get_session()
+        clinic = db.exec(select(Clinic).where(Clinic.key == "vejle")).one()
+        clinic.self_registration = "none"
+        db.commit()
+        forget_clinic_copies()  # as if the clinic cache of this process had run out
+    assert closed in app.test_client().get("/portal/vejle").get_data(as_text=True)
+
+
+def test_a_flash_message_and_a_logged_in_user_get_a_fresh_page(long_cache, monkeypatch):
+    app = long_cache
+    app.test_client().get("/login")
+    staff = app.test_client()
+    login_as(staff, "jonas.holm", function="secretary")
+    names = rendered(app)
+    body = staff.get("/portal/aarhus").get_data(as_text=True)
+    assert "Patientportal" in body and names  # rendered for them, not taken from the cache
+    visitor = app.test_client()
+    visitor.get("/portal/aarhus")
+    with visitor.session_transaction() as cookie_session:
+        cookie_session["_flashes"] = [("message", "Du er logget ud.")]
+    names.clear()
+    assert "Du er logget ud." in visitor.get("/portal/aarhus").get_data(as_text=True)
+    assert names  # the flash message needs its own render
+    assert "Du er logget ud." not in visitor.get("/portal/aarhus").get_data(as_text=True)
+
+
+def test_the_cache_is_bounded(long_cache, monkeypatch):
+    app = long_cache
+    monkeypatch.setattr(web, "SHARED_PAGES_MAX", 3)
+    client = app.test_client()
+    for n in range(7):
+        assert client.get(f"/login?n={n}").status_code == 200
+    assert 1 <= len(app.extensions[web._SHARED_PAGES]) <= 3
