@@ -222,6 +222,7 @@ def prepare(database_url: str, *, log=print, wizard_users: int = 0) -> dict:
             engine = app.extensions["db_engine"]
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE patient_record"))
+                conn.execute(text("VACUUM ANALYZE patient_name"))
         return {"clinics": clinics}
     finally:
         app.extensions["db_engine"].dispose()
