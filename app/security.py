@@ -92,9 +92,21 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_fernets: dict[str, MultiFernet] = {}
+
+
 def _cpr_fernet() -> MultiFernet:
-    keys = [k.strip() for k in current_app.config["CPR_ENCRYPTION_KEYS"].split(",") if k.strip()]
-    return MultiFernet([Fernet(k.encode()) for k in keys])
+    """The CPR keys (newest first) as one MultiFernet, made once per configured key list.
+
+    A patient list shows 25 masked CPR numbers: parsing the keys for each would cost more than
+    the decryption.
+    """
+    configured = current_app.config["CPR_ENCRYPTION_KEYS"]
+    fernet = _fernets.get(configured)
+    if fernet is None:
+        keys = [k.strip() for k in configured.split(",") if k.strip()]
+        fernet = _fernets[configured] = MultiFernet([Fernet(k.encode()) for k in keys])
+    return fernet
 
 
 def encrypt_cpr(cpr: str) -> str:

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import abort, redirect, url_for
+from flask import abort, g, redirect, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -32,11 +32,18 @@ def current_login_session():
 
 
 def current_clinic() -> Clinic | None:
-    """The clinic chosen for this session."""
+    """The clinic chosen for this session (kept for the request).
+
+    The ORM's identity map holds rows weakly, so without the request's own reference every
+    check, view and template asking for the clinic would read it again.
+    """
     row = current_login_session()
     if row is None or row.clinic_id is None:
         return None
-    return get_session().get(Clinic, row.clinic_id)
+    clinic = g.get("current_clinic")
+    if clinic is None or clinic.id != row.clinic_id:
+        clinic = g.current_clinic = get_session().get(Clinic, row.clinic_id)
+    return clinic
 
 
 def current_function() -> str | None:
