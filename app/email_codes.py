@@ -28,40 +28,55 @@ def _normalise(email: str) -> str:
     return email.strip().lower()
 
 
-def _state(email: str, purpose: str) -> tuple[EmailCode | None, int]:
-    """The newest code of this address and the wrong tries in the window, in one query.
+def _subqueries(email, purpose: str):
+    """The id of the address's newest code and its wrong tries in the window, as subqueries.
 
-    The sum covers all the address's recent codes (a new code does not reset it); with no code
-    at all there is nothing to sum. The newest code is remembered for the rest of the request.
+    The sum covers all the address's recent codes (a new code does not reset it). `email` may be
+    a column of the enclosing query (e.g. the onboarding's own address).
     """
-    cfg = current_app.config
-    since = utcnow() - timedelta(seconds=cfg["EMAIL_CODE_FAILURE_WINDOW"])
+    since = utcnow() - timedelta(seconds=current_app.config["EMAIL_CODE_FAILURE_WINDOW"])
+    match = (EmailCode.email == email, EmailCode.purpose == purpose)
+    newest = (select(EmailCode.id).where(*match)
+              .order_by(EmailCode.created_at.desc(), EmailCode.id.desc()).limit(1)
+              .correlate_except(EmailCode).scalar_subquery())
     failures = (select(func.coalesce(func.sum(EmailCode.failed_attempts), 0))
-                .where(EmailCode.email == email, EmailCode.purpose == purpose,
-                       EmailCode.created_at >= since).scalar_subquery())
-    row = get_session().exec(
-        select(EmailCode, failures)
-        .where(EmailCode.email == email, EmailCode.purpose == purpose)
-        .order_by(EmailCode.created_at.desc(), EmailCode.id.desc()).limit(1)
-    ).first()
+                .where(*match, EmailCode.created_at >= since)
+                .correlate_except(EmailCode).scalar_subquery())
+    return newest, failures
+
+
+def with_state(query, *, email, purpose: str):
+    """Add the address's newest code (None without one) and its wrong tries to a query's row.
+
+    Read them back with remember_state, so that this request asks the database only once.
+    """
+    newest, failures = _subqueries(_normalise(email) if isinstance(email, str) else email, purpose)
+    return query.add_columns(EmailCode, failures).outerjoin(EmailCode, EmailCode.id == newest)
+
+
+def remember_state(email: str, purpose: str, latest: EmailCode | None, failures: int) -> None:
+    """Keep an address's code state for this request; send_code and verify_code keep it current."""
+    g.setdefault("email_code_state", {})[(_normalise(email), purpose)] = (latest, int(failures))
+
+
+def _state(email: str, purpose: str) -> tuple[EmailCode | None, int]:
+    """The newest code of this address and the wrong tries in the window, in one query at most."""
+    known = g.get("email_code_state", {})
+    if (email, purpose) in known:
+        return known[(email, purpose)]
+    newest, failures = _subqueries(email, purpose)
+    row = get_session().exec(select(EmailCode, failures).where(EmailCode.id == newest)).first()
     latest, total = (row[0], int(row[1])) if row else (None, 0)
-    _remember(email, purpose, latest)
+    remember_state(email, purpose, latest, total)
     return latest, total
 
 
-def _remember(email: str, purpose: str, latest: EmailCode | None) -> None:
-    g.setdefault("email_code_latest", {})[(email, purpose)] = latest
-
-
-def _latest(email: str, purpose: str) -> EmailCode | None:
-    known = g.get("email_code_latest", {})
-    if (email, purpose) in known:
-        return known[(email, purpose)]
-    return _state(email, purpose)[0]
-
-
 def send_code(*, email: str, purpose: str, template: str, subject: str, **link) -> CodeResult:
-    """Create a new code (voiding the previous one), e-mail it, and commit; mail failure rolls back."""
+    """Create a new code, e-mail it, and commit; a mail failure leaves the rollback to the caller.
+
+    A new code voids the previous ones without writing to them: verify_code only ever checks
+    the newest code of the address.
+    """
     cfg = current_app.config
     db = get_session()
     email = _normalise(email)
@@ -73,8 +88,6 @@ def send_code(*, email: str, purpose: str, template: str, subject: str, **link) 
         wait = cfg["EMAIL_CODE_RESEND_COOLDOWN"] - (now - previous.created_at).total_seconds()
         if wait > 0:
             return CodeResult(False, "cooldown", wait_seconds=math.ceil(wait))
-        if previous.used_at is None and previous.expires_at > now:
-            previous.expires_at = now  # only the newest code is valid
     code = new_numeric_code()
     row = EmailCode(
         purpose=purpose,
@@ -89,12 +102,15 @@ def send_code(*, email: str, purpose: str, template: str, subject: str, **link) 
     send_email(to=email, subject=subject, template=template, code=code,
                minutes=cfg["EMAIL_CODE_TTL"] // 60)
     db.commit()
-    _remember(email, purpose, row)
+    remember_state(email, purpose, row, failures)
     return CodeResult(True)
 
 
-def verify_code(*, email: str, purpose: str, code: str) -> CodeResult:
-    """Check a typed code against the newest valid one; count wrong tries; commit."""
+def verify_code(*, email: str, purpose: str, code: str, commit: bool = True) -> CodeResult:
+    """Check a typed code against the newest one and count wrong tries.
+
+    Commits, unless the caller commits its own change with the code's (commit=False).
+    """
     cfg = current_app.config
     db = get_session()
     email = _normalise(email)
@@ -106,18 +122,21 @@ def verify_code(*, email: str, purpose: str, code: str) -> CodeResult:
         return CodeResult(False, "expired")
     if codes_match(latest.code_hash, code):
         latest.used_at = now
+        result = CodeResult(True)
+    else:
+        latest.failed_attempts += 1
+        failures += 1
+        remember_state(email, purpose, latest, failures)
+        result = CodeResult(False, "locked" if failures >= cfg["EMAIL_CODE_MAX_FAILURES"]
+                            else "wrong")
+    if commit:
         db.commit()
-        return CodeResult(True)
-    latest.failed_attempts += 1
-    db.commit()
-    if failures + 1 >= cfg["EMAIL_CODE_MAX_FAILURES"]:
-        return CodeResult(False, "locked")
-    return CodeResult(False, "wrong")
+    return result
 
 
 def resend_wait_seconds(*, email: str, purpose: str) -> int:
     """Seconds left before another code may be sent to this address."""
-    latest = _latest(_normalise(email), purpose)
+    latest = _state(_normalise(email), purpose)[0]
     if latest is None:
         return 0
     elapsed = (utcnow() - latest.created_at).total_seconds()

@@ -104,3 +104,16 @@ def test_resend_is_rate_limited_per_client(client, outbox, clock):
         statuses.append(post_form(client, "/onboarding/verify/resend", {},
                                   page="/onboarding/verify").status_code)
     assert 429 in statuses
+
+
+def test_the_same_address_again_voids_the_code_sent_before(app, client, outbox, clock):
+    onboard_until(client, outbox, "asger.torring", "verify", email="privat@example.dk")
+    post_form(client, "/onboarding/verify/other-email", {}, page="/onboarding/verify")
+    clock.now += timedelta(seconds=61)
+    assert post_form(client, "/onboarding/contact", {"email": "privat@example.dk",
+                                                     "mobile": "20123456"}).status_code == 303
+    old, new = code_from(outbox[0]), code_from(outbox[1])
+    if old != new:
+        assert post_form(client, "/onboarding/verify", {"code": old}).status_code == 422
+    assert post_form(client, "/onboarding/verify", {"code": new}).location == "/onboarding/consent"
+    assert len(query_one(app, select(EmailCode))) == 2

@@ -2,18 +2,20 @@
 
 The benchmark (make bench) measures the speed; these tests pin the behaviour that makes it:
 a login is one transaction, GET pages skip the shared rate-limit counter, the login page reads
-the outage switch through a short cache, and argon2id runs at most N at a time per process.
+the outage switch through a short cache, argon2id runs at most N at a time per process, and
+the onboarding wizard reads its row with the e-mail codes in one SELECT.
 """
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from app import create_app, policy, security
 from app.models import AuditEvent, LoginSession
-from tests.flows import login_with_mitid, post_form, query_one
-from tests.support import StatementLog
+from tests.flows import login_with_mitid, onboard_until, post_form, query_one
+from tests.support import StatementLog, code_from, csrf_from
 
 
 def test_password_login_is_one_transaction(app, client, clock):
@@ -213,3 +215,31 @@ def test_a_connection_used_moments_ago_is_not_pinged(app):
     with StatementLog(app) as log:
         assert client.get("/portal/vejle/opret").status_code == 200
     assert log.statements == ["SELECT"]  # the clinic; no ping before it
+
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_the_wizards_side_paths_read_the_row_with_the_codes_once(app, client, outbox, clock):
+    """Gensend kode, a wrong code, Benyt anden email and a second address: one SELECT each."""
+    onboard_until(client, outbox, "asger.torring", "verify")
+
+    def cost(path, data, page):
+        token = csrf_from(client.get(page).get_data(as_text=True))
+        with StatementLog(app) as log:
+            answer = client.post(path, data={"csrf_token": token, **data}, headers=HTMX)
+        return answer.status_code, log.statements, log.commits
+
+    clock.now += timedelta(seconds=61)
+    resent = cost("/onboarding/verify/resend", {}, "/onboarding/verify")
+    assert resent == (200, ["SELECT", "INSERT"], 1)
+    wrong = "000000" if code_from(outbox[-1]) != "000000" else "111111"
+    assert cost("/onboarding/verify", {"code": wrong}, "/onboarding/verify") == (
+        422, ["SELECT", "UPDATE"], 1)  # the wrong try is counted
+    assert cost("/onboarding/verify/other-email", {}, "/onboarding/verify") == (
+        200, ["SELECT", "UPDATE"], 1)
+    clock.now += timedelta(seconds=61)
+    # The new code voids the older ones without an UPDATE: only the newest is ever checked.
+    again = cost("/onboarding/contact", {"email": "privat@example.dk", "mobile": "20123456"},
+                 "/onboarding/contact")
+    assert again == (200, ["SELECT", "INSERT", "UPDATE"], 1)

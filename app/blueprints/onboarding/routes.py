@@ -28,9 +28,9 @@ def remember_onboarding(row) -> None:
     session[WIZARD_KEY] = {"id": row.id, "step": row.step}
 
 
-def _pending():
-    """The onboarding of this browser, or None."""
-    return svc.get_onboarding((session.get(WIZARD_KEY) or {}).get("id"))
+def _pending(**needs):
+    """The onboarding of this browser, or None; needs: what svc.get_onboarding loads with it."""
+    return svc.get_onboarding((session.get(WIZARD_KEY) or {}).get("id"), **needs)
 
 
 def _show(row, form=None, status=200, push=False):
@@ -58,9 +58,9 @@ def _advance(row):
     return redirect_303(url_for(f"onboarding.{row.step}"))
 
 
-def _guard(step):
+def _guard(step, **needs):
     """Return (row, None) when `step` is the current one, else (None, a redirect)."""
-    row = _pending()
+    row = _pending(**needs)
     if row is None:
         return None, redirect(url_for("auth.login"))
     if row.step != step:
@@ -121,11 +121,12 @@ def link():
 @bp.route("/contact", methods=["GET", "POST"])
 def contact():
     """Step 2: private e-mail and mobile, then a code by e-mail."""
-    row, redirect_response = _guard("contact")
+    form = ContactForm()
+    valid = form.validate_on_submit()  # first: the row is read with the address's code state
+    row, redirect_response = _guard("contact", codes_for=form.email.data if valid else None)
     if redirect_response:
         return redirect_response
-    form = ContactForm()
-    if not form.validate_on_submit():
+    if not valid:
         return _show(row, form) if not form.is_submitted() else _invalid(row, form)
     try:
         svc.save_contact_and_send_code(
@@ -145,7 +146,7 @@ def contact():
 @limiter.limit("30 per minute", methods=["POST"])
 def verify():
     """Step 3: the 6-digit code from the e-mail."""
-    row, redirect_response = _guard("verify")
+    row, redirect_response = _guard("verify", own_codes=True)
     if redirect_response:
         return redirect_response
     form = CodeForm()
@@ -163,7 +164,7 @@ def verify():
 @limiter.limit("10 per hour")
 def resend_code():
     """Gensend kode: a new code to the same address, after a cooldown."""
-    row, redirect_response = _guard("verify")
+    row, redirect_response = _guard("verify", own_codes=True)
     if redirect_response:
         return redirect_response
     form = CodeForm(formdata=None)

@@ -1,5 +1,6 @@
 """Staff onboarding: link a MitID identity to an existing account, verify e-mail, record consent."""
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlmodel import delete, select
 
@@ -33,9 +34,27 @@ def begin_onboarding(identity: MitIDIdentity) -> Onboarding:
     return row
 
 
-def get_onboarding(onboarding_id: int | None) -> Onboarding | None:
-    """Load a pending onboarding by id."""
-    return get_session().get(Onboarding, onboarding_id) if onboarding_id else None
+def get_onboarding(onboarding_id: int | None, *, codes_for: str | None = None,
+                   own_codes: bool = False) -> Onboarding | None:
+    """Load a pending onboarding by id, with what its step reads next in the same SELECT.
+
+    codes_for / own_codes: the e-mail code state of that address or of the row's own one, kept
+    for email_codes.
+    """
+    if not onboarding_id:
+        return None
+    # SQLAlchemy's select: rows, also when columns are added (sqlmodel's gives the first only)
+    query = sa.select(Onboarding).where(Onboarding.id == onboarding_id)
+    address = codes_for or (Onboarding.email if own_codes else None)
+    if address is not None:
+        query = email_codes.with_state(query, email=address, purpose=CODE_PURPOSE)
+    found = get_session().exec(query).unique().first()
+    if found is None:
+        return None
+    row, *loaded = found
+    if address is not None and (codes_for or row.email):
+        email_codes.remember_state(codes_for or row.email, CODE_PURPOSE, *loaded[:2])
+    return row
 
 
 def _move(row: Onboarding, step: str) -> None:
@@ -115,8 +134,12 @@ def send_onboarding_code(row: Onboarding) -> None:
 
 
 def verify_onboarding_code(row: Onboarding, *, code: str) -> None:
-    """Check the typed code; on success move on to consent."""
-    result = email_codes.verify_code(email=row.email, purpose=CODE_PURPOSE, code=code)
+    """Check the typed code; on success move on to consent, in the code's transaction."""
+    result = email_codes.verify_code(email=row.email, purpose=CODE_PURPOSE, code=code,
+                                     commit=False)
+    if result.ok:
+        _move(row, "consent")
+    get_session().commit()  # the used code with the step, or the wrong try counted
     messages = {
         "wrong": _("Koden er forkert. Prøv igen."),
         "expired": _("Koden er udløbet eller allerede brugt. Klik på Gensend kode."),
@@ -124,8 +147,6 @@ def verify_onboarding_code(row: Onboarding, *, code: str) -> None:
     }
     if not result.ok:
         raise OnboardingError(messages[result.reason], field="code")
-    _move(row, "consent")
-    get_session().commit()
 
 
 def use_other_email(row: Onboarding) -> None:
