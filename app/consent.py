@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from app import audit
 from app.db import get_session
-from app.models import ConsentRecord
+from app.models import AuditEvent, ConsentRecord
 
 PROFILE_SHARING = "profile_sharing"
 PROFILE_SHARING_VERSION = "2024-1"
@@ -36,8 +36,9 @@ def text_hash(text: str = PROFILE_SHARING_TEXT) -> str:
     return hashlib.sha256(full.encode()).hexdigest()
 
 
-def record_consent(*, staff_user_id: int, action: str, method: str, actor: str) -> ConsentRecord:
-    """Append a staff member's profile-sharing consent record and audit it; the caller commits."""
+def new_consent(*, staff_user_id: int, action: str, method: str,
+                actor: str) -> tuple[ConsentRecord, AuditEvent]:
+    """A staff member's profile-sharing consent record and its audit event, not added yet."""
     if action not in ("given", "withdrawn"):
         raise ValueError(action)
     row = ConsentRecord(
@@ -48,9 +49,16 @@ def record_consent(*, staff_user_id: int, action: str, method: str, actor: str) 
         text_hash=text_hash(),
         method=method,
     )
-    get_session().add(row)
-    audit.record(f"consent_{action}", actor=actor, target_type="staff_user",
-                 target_id=staff_user_id, purpose=PROFILE_SHARING, method=method)
+    event = audit.new_event(f"consent_{action}", actor=actor, target_type="staff_user",
+                            target_id=staff_user_id, purpose=PROFILE_SHARING, method=method)
+    return row, event
+
+
+def record_consent(*, staff_user_id: int, action: str, method: str, actor: str) -> ConsentRecord:
+    """Append a staff member's profile-sharing consent record and audit it; the caller commits."""
+    row, event = new_consent(staff_user_id=staff_user_id, action=action, method=method,
+                             actor=actor)
+    get_session().add_all([row, event])
     return row
 
 

@@ -196,3 +196,30 @@ def test_posts_without_csrf_token_are_refused(client):
     answer = client.post("/onboarding/link", data={"user_id": "ato", "password": "Kirpacs2024"})
     assert answer.status_code == 400
     assert "Siden er udløbet" in answer.get_data(as_text=True)
+
+
+def test_an_account_linked_meanwhile_refuses_the_consent_whole(app, client, outbox):
+    """Another MitID linked the account after the link step: nothing of the last step is kept."""
+    from app.db import get_session
+    from app.models import AuditEvent, EmailCode, LoginSession
+
+    onboard_until(client, outbox, "asger.torring", "consent")
+    with app.app_context():
+        db = get_session()
+        user = db.exec(select(StaffUser).where(StaffUser.legacy_user_id == "ato")).one()
+        email_before = user.email
+        db.add(MitIDLink(staff_user_id=user.id, sub="another-mitid", idp="mitid",
+                         identity_type="private"))
+        db.commit()
+    answer = post_form(client, "/onboarding/consent", {})
+    assert answer.status_code == 422
+    assert "allerede knyttet til et andet MitID" in answer.get_data(as_text=True)
+    user = query_one(app, select(StaffUser).where(StaffUser.legacy_user_id == "ato"))[0]
+    assert (user.email, user.onboarded_at) == (email_before, None)
+    assert query_one(app, select(ConsentRecord)) == []
+    assert query_one(app, select(LoginSession)) == []
+    assert query_one(app, select(AuditEvent).where(AuditEvent.action.in_(
+        ["mitid_linked", "consent_given", "session_context_chosen"]))) == []
+    assert [row.step for row in query_one(app, select(Onboarding))] == ["consent"]
+    assert len(query_one(app, select(EmailCode))) == 1
+    assert session_of(app, client)["onboarding"]["step"] == "consent"  # not logged in

@@ -32,15 +32,9 @@ class StaffPrincipal(UserMixin):
         return self.user.name
 
 
-def start_login_session(user: StaffUser, *, method: str, preselect_cvr: str | None = None,
-                        clinic_id: int | None = None, function: str | None = None
-                        ) -> StaffPrincipal:
-    """Open a new login session (rotating the cookie session) and log the user in.
-
-    The row is flushed (its id is needed for the audit trail), not committed: the caller
-    commits the login as one transaction (selection.services.log_in).
-    """
-    db = get_session()
+def new_login_session(user: StaffUser, *, method: str, clinic_id: int | None = None,
+                      function: str | None = None) -> tuple[LoginSession, str]:
+    """A new login session row (not stored yet) and the random cookie token that finds it."""
     token = new_token()
     now = utcnow()
     row = LoginSession(
@@ -54,8 +48,12 @@ def start_login_session(user: StaffUser, *, method: str, preselect_cvr: str | No
         last_seen_at=now,
         expires_at=now + timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]),
     )
-    db.add(row)
-    db.flush()
+    return row, token
+
+
+def enter_login_session(user: StaffUser, row: LoginSession, token: str, *,
+                        preselect_cvr: str | None = None) -> StaffPrincipal:
+    """Log the user in on a stored login session, rotating the cookie session."""
     lang = session.get("lang")
     session.clear()  # rotation: nothing from before the login survives but the language
     if lang:
@@ -65,6 +63,21 @@ def start_login_session(user: StaffUser, *, method: str, preselect_cvr: str | No
     principal = StaffPrincipal(user, row, token)
     login_user(principal)
     return principal
+
+
+def start_login_session(user: StaffUser, *, method: str, preselect_cvr: str | None = None,
+                        clinic_id: int | None = None, function: str | None = None
+                        ) -> StaffPrincipal:
+    """Open a new login session (rotating the cookie session) and log the user in.
+
+    The row is flushed (its id is needed for the audit trail), not committed: the caller
+    commits the login as one transaction (selection.services.log_in).
+    """
+    row, token = new_login_session(user, method=method, clinic_id=clinic_id, function=function)
+    db = get_session()
+    db.add(row)
+    db.flush()
+    return enter_login_session(user, row, token, preselect_cvr=preselect_cvr)
 
 
 def end_login_session(principal: StaffPrincipal, *, reason: str = "logout") -> None:

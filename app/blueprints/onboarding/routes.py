@@ -3,14 +3,13 @@
 import logging
 import smtplib
 
-from flask import redirect, session, url_for
+from flask import redirect, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from app.blueprints.onboarding import bp
 from app.blueprints.onboarding import services as svc
 from app.blueprints.onboarding.forms import CodeForm, ConsentForm, ContactForm, LegacyLoginForm
-from app.blueprints.selection.services import log_in, memberships_of
 from app.consent import PROFILE_SHARING_SYSTEMS, PROFILE_SHARING_TEXT
 from app.db import get_session
 from app.email_codes import resend_wait_seconds
@@ -193,19 +192,18 @@ def other_email():
 @bp.route("/consent", methods=["GET", "POST"])
 def consent():
     """Step 4: consent to share profile data; then the link is stored and the user logged in."""
-    row, redirect_response = _guard("consent")
+    row, redirect_response = _guard("consent", account=request.method == "POST")
     if redirect_response:
         return redirect_response
     form = ConsentForm()
     if not form.validate_on_submit():
         return _show(row, form) if not form.is_submitted() else _invalid(row, form)
     try:
-        user = svc.complete_onboarding(row)
+        target = svc.complete_onboarding(row)
     except IntegrityError:
         get_session().rollback()
         return _invalid(row, form, svc.OnboardingError(
             _("Denne brugerkonto er allerede knyttet til et andet MitID. Kontakt support.")))
-    target = log_in(user, method="mitid", rows=memberships_of(user))
     if target == url_for("main.index"):
         target = url_for("main.index", welcome=1)
     return _finish_redirect(target)

@@ -1,17 +1,23 @@
 """Staff onboarding: link a MitID identity to an existing account, verify e-mail, record consent."""
 
 import sqlalchemy as sa
+from flask import g
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 from sqlmodel import delete, select
 
 from app import audit, consent, email_codes
 from app.blueprints.auth.services import MitIDIdentity, check_legacy_credentials
+from app.blueprints.selection.services import log_in
 from app.clock import utcnow
 from app.db import get_session
-from app.models import EmailCode, Invitation, MitIDLink, Onboarding, StaffUser
+from app.db_batch import Batch
+from app.models import EmailCode, Invitation, Membership, MitIDLink, Onboarding, StaffUser
 
 STEPS = ("link", "contact", "verify", "consent")
 CODE_PURPOSE = "onboarding_email"
+# The account with what the login at the end reads: its memberships and their clinics.
+WITH_MEMBERSHIPS = joinedload(StaffUser.memberships).joinedload(Membership.clinic)
 
 
 class OnboardingError(Exception):
@@ -35,11 +41,12 @@ def begin_onboarding(identity: MitIDIdentity) -> Onboarding:
 
 
 def get_onboarding(onboarding_id: int | None, *, codes_for: str | None = None,
-                   own_codes: bool = False) -> Onboarding | None:
+                   own_codes: bool = False, account: bool = False) -> Onboarding | None:
     """Load a pending onboarding by id, with what its step reads next in the same SELECT.
 
     codes_for / own_codes: the e-mail code state of that address or of the row's own one, kept
-    for email_codes.
+    for email_codes; account: the staff account with its memberships and their clinics, kept
+    for complete_onboarding.
     """
     if not onboarding_id:
         return None
@@ -48,12 +55,18 @@ def get_onboarding(onboarding_id: int | None, *, codes_for: str | None = None,
     address = codes_for or (Onboarding.email if own_codes else None)
     if address is not None:
         query = email_codes.with_state(query, email=address, purpose=CODE_PURPOSE)
+    if account:
+        query = (query.add_columns(StaffUser).options(WITH_MEMBERSHIPS)
+                 .outerjoin(StaffUser, StaffUser.id == Onboarding.staff_user_id))
     found = get_session().exec(query).unique().first()
     if found is None:
         return None
     row, *loaded = found
     if address is not None and (codes_for or row.email):
         email_codes.remember_state(codes_for or row.email, CODE_PURPOSE, *loaded[:2])
+    if account:
+        # The session holds loaded objects only while something refers to them.
+        g.onboarding_account = loaded[-1]
     return row
 
 
@@ -155,24 +168,37 @@ def use_other_email(row: Onboarding) -> None:
     get_session().commit()
 
 
-def complete_onboarding(row: Onboarding) -> StaffUser:
-    """Give consent, store the MitID link and the verified contact details, in one transaction."""
-    db = get_session()
-    user = db.get(StaffUser, row.staff_user_id)
+def _account(row: Onboarding) -> StaffUser:
+    """The onboarding's staff account with its memberships (as get_onboarding loaded it)."""
+    user = g.get("onboarding_account")
+    if user is not None and user.id == row.staff_user_id:
+        return user
+    return get_session().exec(select(StaffUser).where(StaffUser.id == row.staff_user_id)
+                              .options(WITH_MEMBERSHIPS)).unique().one()
+
+
+def complete_onboarding(row: Onboarding) -> str:
+    """Store the MitID link, the verified contact details and the consent, then log in.
+
+    One transaction, on PostgreSQL one statement (a db_batch.Batch with the login session's
+    writes). Returns where to go next.
+    """
+    user = _account(row)
     now = utcnow()
-    db.add(MitIDLink(staff_user_id=user.id, sub=row.sub, idp=row.idp,
-                     identity_type=row.identity_type, mitid_uuid=row.mitid_uuid, linked_at=now))
-    user.email = row.email
-    user.mobile = row.mobile
-    user.email_verified_at = now
-    user.contact_confirmed_at = now
-    user.onboarded_at = now
     actor = f"staff:{user.id}"
-    consent.record_consent(staff_user_id=user.id, action="given", method="onboarding_wizard",
-                           actor=actor)
-    audit.record("mitid_linked", actor=actor, target_type="staff_user", target_id=user.id,
-                 idp=row.idp, identity_type=row.identity_type)
-    db.exec(delete(EmailCode).where(EmailCode.onboarding_id == row.id))
-    db.delete(row)
-    db.commit()
-    return user
+    batch = Batch(get_session())
+    batch.insert(MitIDLink(staff_user_id=user.id, sub=row.sub, idp=row.idp,
+                           identity_type=row.identity_type, mitid_uuid=row.mitid_uuid,
+                           linked_at=now))
+    batch.update(user, email=row.email, mobile=row.mobile, email_verified_at=now,
+                 contact_confirmed_at=now, onboarded_at=now)
+    record, event = consent.new_consent(staff_user_id=user.id, action="given",
+                                        method="onboarding_wizard", actor=actor)
+    batch.insert(record)
+    batch.insert(event)
+    batch.insert(audit.new_event("mitid_linked", actor=actor, target_type="staff_user",
+                                 target_id=user.id, idp=row.idp, identity_type=row.identity_type))
+    batch.execute(delete(EmailCode).where(EmailCode.onboarding_id == row.id))
+    batch.delete(row)
+    memberships = [(membership, membership.clinic) for membership in user.memberships]
+    return log_in(user, method="mitid", rows=memberships, batch=batch)
