@@ -33,8 +33,12 @@ def test_password_login_is_one_transaction(app, client, clock):
         answer = post_form(client, "/login/password",
                            {"user_id": "bente.ext", "password": "Bogholder2024"})
     assert (answer.status_code, answer.location) == (303, "/")
-    # account, memberships, the session with its clinic and function, its audit event
-    assert log.statements[-4:] == ["SELECT", "SELECT", "INSERT", "INSERT"]
+    # The account with its memberships and clinics; then the session with its clinic and
+    # function and its audit event: one statement on PostgreSQL, two INSERTs elsewhere.
+    if app.extensions["db_engine"].dialect.name == "postgresql":
+        assert log.statements == ["SELECT", "WITH"]
+    else:
+        assert log.statements == ["SELECT", "INSERT", "INSERT"]
     assert log.commits == 1
     row = query_one(app, select(LoginSession))[0]
     assert row.clinic_id is not None and row.function == "external"

@@ -22,7 +22,7 @@ from app.blueprints.enrolment.invitations import SESSION_KEY as INVITATION_KEY
 from app.blueprints.enrolment.invitations import claim_invitation_for_onboarding
 from app.blueprints.onboarding.routes import remember_onboarding
 from app.blueprints.onboarding.services import begin_onboarding
-from app.blueprints.selection.services import has_access, log_in, memberships_of
+from app.blueprints.selection.services import has_access, loaded_memberships, log_in
 from app.db import get_session
 from app.errors import render_error
 from app.extensions import limiter
@@ -59,7 +59,7 @@ def password_login():
     if user is None:
         form.password.errors = [_("Forkert bruger ID eller kodeord.")]
         return _login_page(form, 422)
-    rows = memberships_of(user)
+    rows = loaded_memberships(user)
     if not has_access(user, rows):
         return _no_access(user)
     decision = policy.decide_password_login(user)
@@ -153,7 +153,7 @@ def mitid_callback():
         return _mitid_failed("invalid")
     user = find_linked_user(identity.sub)
     if user is not None:
-        rows = memberships_of(user)
+        rows = loaded_memberships(user)
         if not has_access(user, rows):
             return _no_access(user)
         return redirect(log_in(user, method="mitid", rows=rows, preselect_cvr=identity.cvr))

@@ -10,7 +10,7 @@ from sqlmodel import select
 from app import audit
 from app.clock import utcnow
 from app.db import get_session
-from app.models import MitIDLink, StaffUser
+from app.models import Membership, MitIDLink, StaffUser
 from app.security import hash_password, password_needs_rehash, verify_password
 
 
@@ -40,10 +40,15 @@ def identity_from_claims(id_token: dict, userinfo: dict) -> MitIDIdentity:
     )
 
 
+# An account with what a login reads next: its memberships and their clinics.
+WITH_MEMBERSHIPS = joinedload(StaffUser.memberships).joinedload(Membership.clinic)
+
+
 def find_linked_user(sub: str) -> StaffUser | None:
-    """The staff account linked to a MitID identity, if any."""
-    link = get_session().exec(select(MitIDLink).where(MitIDLink.sub == sub)).first()
-    return get_session().get(StaffUser, link.staff_user_id) if link else None
+    """The staff account linked to a MitID identity, with its memberships (one SELECT)."""
+    return get_session().exec(
+        select(StaffUser).join(MitIDLink, MitIDLink.staff_user_id == StaffUser.id)
+        .where(MitIDLink.sub == sub).options(WITH_MEMBERSHIPS)).unique().first()
 
 
 def lock_seconds(failures: int) -> int:
@@ -65,8 +70,9 @@ def check_legacy_credentials(user_id: str, password: str) -> StaffUser | None:
     now = utcnow()
     user = db.exec(
         select(StaffUser).where(StaffUser.legacy_user_id == user_id.strip().lower())
-        .options(joinedload(StaffUser.mitid_link))  # the onboarding's link check needs it too
-    ).first()
+        # The onboarding's link check reads the MitID link; the login, the memberships.
+        .options(joinedload(StaffUser.mitid_link), WITH_MEMBERSHIPS)
+    ).unique().first()
     # Verify even for unknown users and locked accounts so every answer takes the same time.
     correct = verify_password(user.legacy_password_hash if user else None, password)
     if user is None:

@@ -65,21 +65,6 @@ def enter_login_session(user: StaffUser, row: LoginSession, token: str, *,
     return principal
 
 
-def start_login_session(user: StaffUser, *, method: str, preselect_cvr: str | None = None,
-                        clinic_id: int | None = None, function: str | None = None
-                        ) -> StaffPrincipal:
-    """Open a new login session (rotating the cookie session) and log the user in.
-
-    The row is flushed (its id is needed for the audit trail), not committed: the caller
-    commits the login as one transaction (selection.services.log_in).
-    """
-    row, token = new_login_session(user, method=method, clinic_id=clinic_id, function=function)
-    db = get_session()
-    db.add(row)
-    db.flush()
-    return enter_login_session(user, row, token, preselect_cvr=preselect_cvr)
-
-
 def end_login_session(principal: StaffPrincipal, *, reason: str = "logout") -> None:
     """End the login session on the server and clear the cookie session."""
     db = get_session()

@@ -3,21 +3,18 @@
 import sqlalchemy as sa
 from flask import g
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 from sqlmodel import delete, select
 
 from app import audit, consent, email_codes
-from app.blueprints.auth.services import MitIDIdentity, check_legacy_credentials
-from app.blueprints.selection.services import log_in
+from app.blueprints.auth.services import WITH_MEMBERSHIPS, MitIDIdentity, check_legacy_credentials
+from app.blueprints.selection.services import loaded_memberships, log_in
 from app.clock import utcnow
 from app.db import get_session
 from app.db_batch import Batch
-from app.models import EmailCode, Invitation, Membership, MitIDLink, Onboarding, StaffUser
+from app.models import EmailCode, Invitation, MitIDLink, Onboarding, StaffUser
 
 STEPS = ("link", "contact", "verify", "consent")
 CODE_PURPOSE = "onboarding_email"
-# The account with what the login at the end reads: its memberships and their clinics.
-WITH_MEMBERSHIPS = joinedload(StaffUser.memberships).joinedload(Membership.clinic)
 
 
 class OnboardingError(Exception):
@@ -200,5 +197,4 @@ def complete_onboarding(row: Onboarding) -> str:
                                  target_id=user.id, idp=row.idp, identity_type=row.identity_type))
     batch.execute(delete(EmailCode).where(EmailCode.onboarding_id == row.id))
     batch.delete(row)
-    memberships = [(membership, membership.clinic) for membership in user.memberships]
-    return log_in(user, method="mitid", rows=memberships, batch=batch)
+    return log_in(user, method="mitid", rows=loaded_memberships(user), batch=batch)

@@ -7,11 +7,7 @@ from sqlalchemy import String, cast
 from sqlmodel import select
 
 from app import audit
-from app.blueprints.auth.sessions import (
-    enter_login_session,
-    new_login_session,
-    start_login_session,
-)
+from app.blueprints.auth.sessions import enter_login_session, new_login_session
 from app.db import get_session
 from app.db_batch import Batch
 from app.models import AuditEvent, Clinic, LoginSession, Membership, StaffUser
@@ -25,6 +21,12 @@ def memberships_of(user: StaffUser) -> list[tuple[Membership, Clinic]]:
         .where(Membership.staff_user_id == user.id)
         .order_by(Clinic.name, Membership.function)
     ).all())
+
+
+def loaded_memberships(user: StaffUser) -> list[tuple[Membership, Clinic]]:
+    """memberships_of for an account read with its memberships and clinics (WITH_MEMBERSHIPS)."""
+    return sorted(((m, m.clinic) for m in user.memberships),
+                  key=lambda pair: (pair[1].name, pair[0].function))
 
 
 def clinic_choices(user: StaffUser, login_session: LoginSession, rows=None
@@ -83,7 +85,8 @@ def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = No
 
     With a single clinic (and a single function there) the choice goes into the login
     session's own INSERT; the session, its audit event and whatever the caller changed before
-    (a reset failure count, a completed onboarding) are committed together, once.
+    (a reset failure count, a completed onboarding) are committed together, once, and on
+    PostgreSQL the session and its event are one statement (db_batch.Batch).
     rows: (membership, clinic) pairs, e.g. memberships_of(user), read once by the caller.
     batch: the caller's writes; the login session's are added and all are sent together.
     """
@@ -92,15 +95,8 @@ def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = No
     if len(choices) == 1:
         clinic_id, (_clinic, functions) = next(iter(choices.items()))
         function = functions[0] if len(functions) == 1 else None
-    if batch is None:
-        principal = start_login_session(user, method=method, preselect_cvr=preselect_cvr,
-                                        clinic_id=clinic_id, function=function)
-        if clinic_id is not None:
-            _audit_choice(principal.login_session)
-        get_session().commit()
-    else:
-        _log_in_with(batch, user, method=method, preselect_cvr=preselect_cvr,
-                     clinic_id=clinic_id, function=function)
+    _log_in_with(batch or Batch(get_session()), user, method=method,
+                 preselect_cvr=preselect_cvr, clinic_id=clinic_id, function=function)
     if not choices:
         return url_for("main.index")  # operators, or nobody: the start page explains
     if clinic_id is None:
