@@ -7,6 +7,7 @@ from flask_babel import format_date, format_datetime
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
+from markupsafe import escape
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -38,7 +39,11 @@ _CSRF_HOLE = "\x00csrf-token\x00"  # cannot occur in rendered HTML
 SHARED_PAGES_MAX = 512  # kept per process; past this the cache starts over
 
 
-def render_shared_page(key: tuple, render):
+def _hole(name: str) -> str:
+    return f"\x00hole:{name}\x00"
+
+
+def render_shared_page(key: tuple, render, holes: dict[str, object] | None = None):
     """Serve a page that every anonymous visitor sees alike from a short per-process cache.
 
     The staff login page and a clinic's portal front page are what everyone opens at 8:00; they
@@ -46,9 +51,17 @@ def render_shared_page(key: tuple, render):
     and `key` (what else the page shows: the outage banner, the clinic's settings, kiosk or not),
     and each answer gets this visitor's own CSRF token spliced in. A logged-in staff member or a
     pending flash message gets the page rendered as usual; so does any answer other than 200.
+
+    holes: the visitor's own values on the page (a wizard step's name or e-mail address). The
+    cached page is rendered with a placeholder for each, never with the values, so nothing
+    personal is kept; `render(values)` gets the placeholders, and each answer gets the values
+    spliced in, escaped as the template escapes them (text and attribute values alike).
     """
+    def render_with(values):
+        return render(values) if holes is not None else render()
+
     if current_user.is_authenticated or session.get("_flashes"):
-        return render()
+        return render_with(holes)
     from app.i18n import select_locale
 
     token = generate_csrf()
@@ -56,16 +69,23 @@ def render_shared_page(key: tuple, render):
     cache = current_app.extensions.setdefault(_SHARED_PAGES, {})
     now = monotonic()
     hit = cache.get(full_key)
-    if hit is not None and hit[0] > now:
-        return make_response(hit[1].replace(_CSRF_HOLE, token), 200)
-    response = render()
-    if response.status_code == 200 and not response.headers.get("HX-Push-Url"):
+    if hit is None or hit[0] <= now:
+        placeholders = {name: _hole(name) for name in holes or ()}
+        response = render_with(placeholders)
+        body = response.get_data(as_text=True)
+        if (response.status_code != 200 or response.headers.get("HX-Push-Url")
+                or not all(hole in body for hole in placeholders.values())):
+            return render_with(holes) if holes else response
         if len(cache) >= SHARED_PAGES_MAX:
             cache.clear()
-        body = response.get_data(as_text=True)
-        cache[full_key] = (now + current_app.config["SHARED_PAGE_SECONDS"],
-                           body.replace(token, _CSRF_HOLE))
-    return response
+        hit = cache[full_key] = (now + current_app.config["SHARED_PAGE_SECONDS"],
+                                 body.replace(token, _CSRF_HOLE))
+        if not holes:
+            return response
+    body = hit[1].replace(_CSRF_HOLE, token)
+    for name, value in (holes or {}).items():
+        body = body.replace(_hole(name), escape("" if value is None else str(value)))
+    return make_response(body, 200)
 
 
 def forget_shared_pages() -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from app import web
-from tests.flows import login_as, post_form
+from tests.flows import login_as, onboard_until, post_form
 from tests.support import StatementLog
 
 TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -134,3 +134,109 @@ def test_the_cache_is_bounded(long_cache, monkeypatch):
     for n in range(7):
         assert client.get(f"/login?n={n}").status_code == 200
     assert 1 <= len(app.extensions[web._SHARED_PAGES]) <= 3
+
+
+# --- wizard steps: one page per step and language, the row's own values spliced in -----------
+
+ODD_NAME = 'Åse "Ø" <b>Bø</b> & \'Co\''
+ODD_EMAIL = 'o\'brien&"x"<y>@example.dk'
+
+
+def _set_row(app, client, **values):
+    from flask.sessions import SecureCookieSessionInterface
+
+    from app.db import get_session
+    from app.models import Onboarding
+
+    cookie = client.get_cookie("session").value
+    state = SecureCookieSessionInterface().get_signing_serializer(app).loads(cookie)
+    with app.app_context():
+        db = get_session()
+        row = db.get(Onboarding, state["onboarding"]["id"])
+        for name, value in values.items():
+            setattr(row, name, value)
+        db.commit()
+
+
+def _fresh(monkeypatch, client, path, headers=None):
+    """The step rendered with its values, as before the cache (the reference)."""
+    from app.blueprints.onboarding import routes
+
+    with monkeypatch.context() as patch:
+        patch.setattr(routes, "render_shared_page", lambda _key, render, holes: render(holes))
+        return client.get(path, headers=headers).get_data(as_text=True)
+
+
+def _same_page(one: str, two: str) -> bool:
+    return one.replace(tokens(one).pop(), "T") == two.replace(tokens(two).pop(), "T")
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize(("step", "values", "shown"), [
+    ("link", {"name": ODD_NAME}, ["&#34;Ø&#34; &lt;b&gt;Bø&lt;/b&gt; &amp; &#39;Co&#39;"]),
+    ("contact", {"email": ODD_EMAIL, "mobile": "31 41 59 26"},
+     ['value="o&#39;brien&amp;&#34;x&#34;&lt;y&gt;@example.dk"', 'value="31 41 59 26"']),
+    ("verify", {}, ["pri****@example.dk", "ny kode om 60 sekunder"]),
+    ("verify", {"email": ODD_EMAIL}, ["o&#39;b****@example.dk", "Koden gælder i 10 minutter"]),
+    ("consent", {}, []),
+])
+def test_a_wizard_step_is_the_shared_page_with_the_rows_own_values_spliced_in(
+        long_cache, outbox, monkeypatch, clock, step, values, shown, htmx):
+    app = long_cache
+    headers = {"HX-Request": "true"} if htmx else None
+    visitor = app.test_client()
+    onboard_until(visitor, outbox, "asger.torring", step)
+    _set_row(app, visitor, **values)
+    visitor.get(f"/onboarding/{step}", headers=headers)  # fills the cache (with placeholders)
+    names = rendered(app)
+    cached = visitor.get(f"/onboarding/{step}", headers=headers)
+    assert (cached.status_code, names) == (200, [])  # not rendered: taken from the cache
+    body = cached.get_data(as_text=True)
+    assert _same_page(body, _fresh(monkeypatch, visitor, f"/onboarding/{step}", headers))
+    for text in shown:
+        assert text in body
+    assert "\x00" not in body
+    kept = "".join(page for _expiry, page in app.extensions[web._SHARED_PAGES].values())
+    for value in [*values.values(), "Asger", "privat@example.dk"]:
+        assert str(value) not in kept  # placeholders only: nothing personal in the cache
+
+
+def test_wizard_step_pages_are_kept_per_language_and_follow_the_rows_step(long_cache, outbox):
+    app = long_cache
+    danish = app.test_client()
+    onboard_until(danish, outbox, "asger.torring", "contact")
+    assert 'lang="da"' in danish.get("/onboarding/contact").get_data(as_text=True)
+    post_form(danish, "/language", {"lang": "en", "next": "/onboarding/contact"},
+              page="/onboarding/contact")
+    assert 'lang="en"' in danish.get("/onboarding/contact").get_data(as_text=True)
+    post_form(danish, "/language", {"lang": "da", "next": "/onboarding/contact"},
+              page="/onboarding/contact")
+    assert danish.get("/onboarding/consent").location.endswith("/onboarding/contact")
+    _set_row(app, danish, step="verify")  # moved on in another tab
+    assert danish.get("/onboarding/contact").location.endswith("/onboarding/verify")
+
+
+def test_a_wizard_step_page_view_is_one_statement_outside_a_transaction(long_cache, outbox):
+    app = long_cache
+    visitor = app.test_client()
+    onboard_until(visitor, outbox, "asger.torring", "contact")
+    visitor.get("/onboarding/contact")
+    with StatementLog(app) as log:
+        assert visitor.get("/onboarding/contact").status_code == 200
+    assert len(log.statements) == 1 and log.statements[0].lstrip().upper().startswith("SELECT")
+    assert log.commits == 0
+
+
+def test_the_next_visitor_at_a_step_gets_their_own_values_from_the_same_cached_page(
+        long_cache, outbox):
+    app = long_cache
+    visitor = app.test_client()
+    onboard_until(visitor, outbox, "asger.torring", "contact")
+    _set_row(app, visitor, email="forste@example.dk", mobile="31 41 59 26")
+    assert "forste@example.dk" in visitor.get("/onboarding/contact").get_data(as_text=True)
+    _set_row(app, visitor, email="anden@example.dk", mobile="27 18 28 18")
+    names = rendered(app)
+    body = visitor.get("/onboarding/contact").get_data(as_text=True)
+    assert names == []
+    assert "anden@example.dk" in body and "27 18 28 18" in body
+    assert "forste@example.dk" not in body and "31 41 59 26" not in body

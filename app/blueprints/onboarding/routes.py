@@ -15,7 +15,13 @@ from app.db import get_session
 from app.email_codes import resend_wait_seconds
 from app.extensions import limiter
 from app.forms import normalise_mobile
-from app.web import is_fragment_request, redirect_303, render_page
+from app.web import (
+    is_fragment_request,
+    mask_email,
+    redirect_303,
+    render_page,
+    render_shared_page,
+)
 
 log = logging.getLogger(__name__)
 WIZARD_KEY = "onboarding"  # the signed session holds only {"id", "step"} under this key
@@ -27,26 +33,57 @@ def remember_onboarding(row) -> None:
     session[WIZARD_KEY] = {"id": row.id, "step": row.step}
 
 
-def _pending(**needs):
-    """The onboarding of this browser, or None; needs: what svc.get_onboarding loads with it."""
-    return svc.get_onboarding((session.get(WIZARD_KEY) or {}).get("id"), **needs)
+def _pending(light=False, **needs):
+    """The onboarding of this browser, or None; needs: what svc.get_onboarding loads with it.
+
+    light: only what a step page shows (svc.read_onboarding), for a page view.
+    """
+    onboarding_id = (session.get(WIZARD_KEY) or {}).get("id")
+    if light:
+        return svc.read_onboarding(onboarding_id)
+    return svc.get_onboarding(onboarding_id, **needs)
+
+
+def _page_values(row) -> dict:
+    """The row's own values on its step's page (the rest of the page is the same for everyone)."""
+    if row.step == "link":
+        return {"name": row.name}
+    if row.step == "contact":
+        return {"email": row.email or "", "mobile": row.mobile or ""}
+    if row.step == "verify":
+        values = {"masked_email": mask_email(row.email)}
+        wait = resend_wait_seconds(email=row.email, purpose=svc.CODE_PURPOSE)
+        return {**values, "resend_wait": wait} if wait else values
+    return {}
 
 
 def _show(row, form=None, status=200, push=False):
-    """Render the row's current step (full page or fragment)."""
+    """Render the row's current step (full page or fragment).
+
+    Without a form (a step as it comes, no errors) the page comes from the shared page cache
+    with the row's own values spliced in; a form with errors or what was typed is rendered.
+    """
     step = row.step
-    form = form or FORMS[step](formdata=None)
-    if step == "contact" and form.email.data is None:
-        form.email.data, form.mobile.data = row.email, row.mobile
-    ctx = {"row": row, "form": form, "steps": svc.STEPS, "step": step}
-    if step == "verify":
-        ctx["resend_wait"] = resend_wait_seconds(email=row.email, purpose=svc.CODE_PURPOSE)
-    if step == "consent":
-        ctx["consent_text"] = PROFILE_SHARING_TEXT.split("\n\n")
-        ctx["consent_systems"] = PROFILE_SHARING_SYSTEMS
-    url = url_for(f"onboarding.{step}")
-    return render_page(f"onboarding/{step}.html", status=status, push_url=url if push else None,
-                       **ctx)
+
+    def render(values):
+        shown = form or FORMS[step](formdata=None)
+        if step == "contact" and shown.email.data is None:
+            shown.email.data, shown.mobile.data = values["email"], values["mobile"]
+        ctx = {**values, "form": shown, "steps": svc.STEPS, "step": step}
+        if step == "consent":
+            ctx["consent_text"] = PROFILE_SHARING_TEXT.split("\n\n")
+            ctx["consent_systems"] = PROFILE_SHARING_SYSTEMS
+        return render_page(f"onboarding/{step}.html", status=status, **ctx)
+
+    values = _page_values(row)
+    if form is None:
+        response = render_shared_page(("onboarding", step, "resend_wait" in values), render,
+                                      holes=values)
+    else:
+        response = render(values)
+    if push and is_fragment_request():
+        response.headers["HX-Push-Url"] = url_for(f"onboarding.{step}")
+    return response
 
 
 def _advance(row):
@@ -103,12 +140,12 @@ def restart():
 @limiter.limit("20 per minute", methods=["POST"])
 def link():
     """Step 1: log in once with the legacy user ID and password."""
-    row, redirect_response = _guard("link")
-    if redirect_response:
-        return redirect_response
+    row, redirect_response = _guard("link", light=request.method == "GET")
+    if redirect_response or request.method == "GET":
+        return redirect_response or _show(row)
     form = LegacyLoginForm()
     if not form.validate_on_submit():
-        return _show(row, form) if not form.is_submitted() else _invalid(row, form)
+        return _invalid(row, form)
     try:
         svc.link_legacy_account(row, user_id=form.user_id.data, password=form.password.data)
     except svc.OnboardingError as exc:
@@ -120,13 +157,16 @@ def link():
 @bp.route("/contact", methods=["GET", "POST"])
 def contact():
     """Step 2: private e-mail and mobile, then a code by e-mail."""
+    if request.method == "GET":
+        row, redirect_response = _guard("contact", light=True)
+        return redirect_response or _show(row)
     form = ContactForm()
     valid = form.validate_on_submit()  # first: the row is read with the address's code state
     row, redirect_response = _guard("contact", codes_for=form.email.data if valid else None)
     if redirect_response:
         return redirect_response
     if not valid:
-        return _show(row, form) if not form.is_submitted() else _invalid(row, form)
+        return _invalid(row, form)
     try:
         svc.save_contact_and_send_code(
             row, email=form.email.data, mobile=normalise_mobile(form.mobile.data)
@@ -146,11 +186,11 @@ def contact():
 def verify():
     """Step 3: the 6-digit code from the e-mail."""
     row, redirect_response = _guard("verify", own_codes=True)
-    if redirect_response:
-        return redirect_response
+    if redirect_response or request.method == "GET":
+        return redirect_response or _show(row)
     form = CodeForm()
     if not form.validate_on_submit():
-        return _show(row, form) if not form.is_submitted() else _invalid(row, form)
+        return _invalid(row, form)
     try:
         svc.verify_onboarding_code(row, code=form.code.data)
     except svc.OnboardingError as exc:
@@ -192,12 +232,15 @@ def other_email():
 @bp.route("/consent", methods=["GET", "POST"])
 def consent():
     """Step 4: consent to share profile data; then the link is stored and the user logged in."""
-    row, redirect_response = _guard("consent", account=request.method == "POST")
+    if request.method == "GET":
+        row, redirect_response = _guard("consent", light=True)
+        return redirect_response or _show(row)
+    row, redirect_response = _guard("consent", account=True)
     if redirect_response:
         return redirect_response
     form = ConsentForm()
     if not form.validate_on_submit():
-        return _show(row, form) if not form.is_submitted() else _invalid(row, form)
+        return _invalid(row, form)
     try:
         target = svc.complete_onboarding(row)
     except IntegrityError:
