@@ -64,7 +64,10 @@ def on_starting(server):
     """Share one argon2id bound between the workers; say when rate limits are not shared."""
     from app import security
 
-    security.share_hash_slots(int(os.environ["PASSWORD_HASH_CONCURRENCY"]))
+    try:
+        security.share_hash_slots(int(os.environ["PASSWORD_HASH_CONCURRENCY"]))
+    except OSError as exc:  # no POSIX semaphores here (e.g. no /dev/shm)
+        server.log.warning("argon2id is bounded per worker, not per instance: %s", exc)
     if not os.environ.get("REDIS_URL"):
         print("gunicorn.conf.py: REDIS_URL is not set; rate limits are counted per worker process "
               "and are not shared between workers or instances.", file=sys.stderr)
@@ -74,7 +77,7 @@ def child_exit(server, worker):
     """A worker killed while hashing (timeout, OOM) gives its argon2id slots back."""
     from app import security
 
-    if security._shared is not None and security._shared.release_dead(worker.pid):
+    if security.release_hash_slots_of(worker.pid):
         server.log.warning("worker %s died while hashing a password: its slot is free again",
                            worker.pid)
 

@@ -68,6 +68,11 @@ def share_hash_slots(size: int) -> HashSlots:
     return _shared
 
 
+def release_hash_slots_of(pid: int) -> int:
+    """Give back the instance-wide slots of a dead worker process; how many it held."""
+    return _shared.release_dead(pid) if _shared is not None else 0
+
+
 def _hash_slots():
     """How many argon2id computations run at once (PASSWORD_HASH_CONCURRENCY, else the cores).
 
