@@ -61,11 +61,16 @@ os.environ.setdefault("PASSWORD_HASH_CONCURRENCY", str(multiprocessing.cpu_count
 
 
 def on_starting(server):
-    """Share one argon2id bound between the workers; say when rate limits are not shared."""
-    from app import security
+    """Share one argon2id bound between the workers; say when rate limits are not shared.
 
+    The preloaded app is imported by now; without preloading (or for another app) each worker
+    keeps its own bound.
+    """
+    security = sys.modules.get("app.security")
     try:
-        security.share_hash_slots(int(os.environ["PASSWORD_HASH_CONCURRENCY"]))
+        if security is not None:
+            slots = security.share_hash_slots(int(os.environ["PASSWORD_HASH_CONCURRENCY"]))
+            server.log.info("argon2id: at most %d at once across the workers", slots.size)
     except OSError as exc:  # no POSIX semaphores here (e.g. no /dev/shm)
         server.log.warning("argon2id is bounded per worker, not per instance: %s", exc)
     if not os.environ.get("REDIS_URL"):
@@ -75,9 +80,8 @@ def on_starting(server):
 
 def child_exit(server, worker):
     """A worker killed while hashing (timeout, OOM) gives its argon2id slots back."""
-    from app import security
-
-    if security.release_hash_slots_of(worker.pid):
+    security = sys.modules.get("app.security")
+    if security is not None and security.release_hash_slots_of(worker.pid):
         server.log.warning("worker %s died while hashing a password: its slot is free again",
                            worker.pid)
 
