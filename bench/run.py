@@ -34,11 +34,11 @@ from bench import data, stack
 
 RESULTS = stack.ROOT / "bench" / "results"
 DEFAULT_DB = stack.DEFAULT_POSTGRES + "klinikadgang_bench"
-PAGE_TOTAL, PAGE_WARMUP = 3000, 300
+PAGE_TOTAL, PAGE_WARMUP = 2000, 200
 LOGIN_TOTAL, LOGIN_WARMUP = 240, 16
 POST_TOTAL, POST_WARMUP = 400, 40
 SEARCH_ROUNDS = 12  # sequential passes over the search mix per clinic size
-ROUNDS = 3  # each page and the login are measured this often next to their reference: the median
+ROUNDS = 5  # each page and the login are measured this often next to their reference: the median
 PARTS = ("search", "pages", "post", "login")
 
 
