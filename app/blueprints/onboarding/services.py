@@ -1,5 +1,6 @@
 """Staff onboarding: link a MitID identity to an existing account, verify e-mail, record consent."""
 
+from functools import cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -39,6 +40,22 @@ def begin_onboarding(identity: MitIDIdentity) -> Onboarding:
     return row
 
 
+@cache
+def _onboarding_query(codes: str | None, account: bool):
+    """The SELECT of get_onboarding, built once per variant with bound parameters.
+
+    codes: None, "bound" (the address in codes_email) or "own" (the row's own address).
+    """
+    # SQLAlchemy's select: rows, also when columns are added (sqlmodel's gives the first only)
+    query = sa.select(Onboarding).where(Onboarding.id == sa.bindparam("onboarding_id"))
+    if codes is not None:
+        query = email_codes.with_state(query, email=Onboarding.email if codes == "own" else None)
+    if account:
+        query = (query.add_columns(StaffUser).options(WITH_MEMBERSHIPS)
+                 .outerjoin(StaffUser, StaffUser.id == Onboarding.staff_user_id))
+    return query
+
+
 def get_onboarding(onboarding_id: int | None, *, codes_for: str | None = None,
                    own_codes: bool = False, account: bool = False) -> Onboarding | None:
     """Load a pending onboarding by id, with what its step reads next in the same SELECT.
@@ -49,19 +66,15 @@ def get_onboarding(onboarding_id: int | None, *, codes_for: str | None = None,
     """
     if not onboarding_id:
         return None
-    # SQLAlchemy's select: rows, also when columns are added (sqlmodel's gives the first only)
-    query = sa.select(Onboarding).where(Onboarding.id == onboarding_id)
-    address = codes_for or (Onboarding.email if own_codes else None)
-    if address is not None:
-        query = email_codes.with_state(query, email=address, purpose=CODE_PURPOSE)
-    if account:
-        query = (query.add_columns(StaffUser).options(WITH_MEMBERSHIPS)
-                 .outerjoin(StaffUser, StaffUser.id == Onboarding.staff_user_id))
-    found = get_session().exec(query).unique().first()
+    codes = "bound" if codes_for else "own" if own_codes else None
+    params = {"onboarding_id": onboarding_id}
+    if codes is not None:
+        params.update(email_codes.state_params(CODE_PURPOSE, codes_for))
+    found = get_session().exec(_onboarding_query(codes, account), params=params).unique().first()
     if found is None:
         return None
     row, *loaded = found
-    if address is not None and (codes_for or row.email):
+    if codes is not None and (codes_for or row.email):
         email_codes.remember_state(codes_for or row.email, CODE_PURPOSE, *loaded[:2])
     if account:
         # The session holds loaded objects only while something refers to them.
