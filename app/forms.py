@@ -30,9 +30,16 @@ class EmailAddress:
     def __call__(self, form, field):
         if not field.data:
             return
+        address = field.data.strip()
         try:
-            result = validate_email(field.data.strip(), check_deliverability=False)
+            # Letters like æ, ø and å before the @ need SMTPUTF8, which neither flask-mail nor
+            # many relays speak: such an address is refused here, with its own message.
+            result = validate_email(address, check_deliverability=False, allow_smtputf8=False)
         except EmailNotValidError as exc:
+            local = address.rpartition("@")[0]
+            if "@" in address and not local.isascii():
+                raise ValidationError(
+                    _l("Skriv e-mailadressen uden æ, ø, å og andre særlige tegn før @.")) from exc
             raise ValidationError(_l("Skriv en gyldig e-mailadresse.")) from exc
         field.data = result.normalized.lower()  # one spelling per address, for lookups and limits
 

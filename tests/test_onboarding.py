@@ -121,6 +121,8 @@ INVALID = [
      "Forkert bruger ID eller kodeord.", 'value="findes.ikke"'),
     ("contact", {"email": "ikke-en-adresse", "mobile": "20123456"},
      "Skriv en gyldig e-mailadresse.", 'value="20123456"'),
+    ("contact", {"email": "søren@example.dk", "mobile": "20123456"},
+     "Skriv e-mailadressen uden æ, ø, å og andre særlige tegn før @.", 'value="søren@example.dk"'),
     ("contact", {"email": "a@example.dk", "mobile": "1234"},
      "Skriv et dansk mobilnummer med 8 cifre.", 'value="a@example.dk"'),
     ("contact", {"email": "", "mobile": ""}, "Skriv din private e-mailadresse.", None),
