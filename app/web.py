@@ -49,8 +49,9 @@ def render_shared_page(key: tuple, render, holes: dict[str, object] | None = Non
     The staff login page and a clinic's portal front page are what everyone opens at 8:00; they
     hold no personal data, so their HTML is rendered once per SHARED_PAGE_SECONDS, language, URL
     and `key` (what else the page shows: the outage banner, the clinic's settings, kiosk or not),
-    and each answer gets this visitor's own CSRF token spliced in. A logged-in staff member or a
-    pending flash message gets the page rendered as usual; so does any answer other than 200.
+    and each answer gets this visitor's own CSRF token spliced in. A logged-in staff member, a
+    pending flash message or a kiosk (its pages carry the device's state) gets the page rendered
+    as usual; so does any answer other than 200.
 
     holes: the visitor's own values on the page (a wizard step's name or e-mail address). The
     cached page is rendered with a placeholder for each, never with the values, so nothing
@@ -60,9 +61,11 @@ def render_shared_page(key: tuple, render, holes: dict[str, object] | None = Non
     def render_with(values):
         return render(values) if holes is not None else render()
 
-    if current_user.is_authenticated or session.get("_flashes"):
-        return render_with(holes)
+    from app.blueprints.kiosk.mode import in_kiosk
     from app.i18n import select_locale
+
+    if current_user.is_authenticated or session.get("_flashes") or in_kiosk():
+        return render_with(holes)
 
     token = generate_csrf()
     full_key = (*key, select_locale(), request.full_path, is_fragment_request())

@@ -240,3 +240,19 @@ def test_the_next_visitor_at_a_step_gets_their_own_values_from_the_same_cached_p
     assert names == []
     assert "anden@example.dk" in body and "27 18 28 18" in body
     assert "forste@example.dk" not in body and "31 41 59 26" not in body
+
+
+def test_a_kiosk_session_gets_its_pages_rendered_and_leaves_nothing_in_the_cache(long_cache):
+    from app.blueprints.kiosk.routes import KIOSK_KEY
+
+    app = long_cache
+    kiosk = app.test_client()
+    kiosk.get("/login")
+    app.extensions.pop(web._SHARED_PAGES, None)
+    with kiosk.session_transaction() as cookie_session:
+        cookie_session[KIOSK_KEY] = {"clinic": "aarhus", "device": 1}
+    names = rendered(app)
+    body = kiosk.get("/login").get_data(as_text=True)
+    assert names and 'class="kiosk"' in body  # the kiosk layout, rendered for it
+    assert app.extensions.get(web._SHARED_PAGES, {}) == {}
+    assert 'class="kiosk"' not in app.test_client().get("/login").get_data(as_text=True)
