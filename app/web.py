@@ -48,7 +48,7 @@ def render_shared_page(key: tuple, render, holes: dict[str, object] | None = Non
 
     The staff login page and a clinic's portal front page are what everyone opens at 8:00; they
     hold no personal data, so their HTML is rendered once per SHARED_PAGE_SECONDS, language, URL
-    and `key` (what else the page shows: the outage banner, the clinic's settings, kiosk or not),
+    and `key` (what else the page shows: the outage banner, the clinic's settings, the step),
     and each answer gets this visitor's own CSRF token spliced in. A logged-in staff member, a
     pending flash message or a kiosk (its pages carry the device's state) gets the page rendered
     as usual; so does any answer other than 200.

@@ -185,6 +185,7 @@ def contact():
 @limiter.limit("30 per minute", methods=["POST"])
 def verify():
     """Step 3: the 6-digit code from the e-mail."""
+    # Its page shows the resend wait too: also a page view reads the row with its code state.
     row, redirect_response = _guard("verify", own_codes=True)
     if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
