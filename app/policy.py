@@ -2,12 +2,11 @@
 
 from dataclasses import dataclass
 from datetime import date
-from time import monotonic
 
 from flask import current_app
 from sqlmodel import select
 
-from app import audit
+from app import audit, cache
 from app.clock import today, utcnow
 from app.db import get_session
 from app.models import LoginSession, OutageFallbackSwitch, StaffUser
@@ -40,13 +39,8 @@ def fallback_banner() -> bool:
     instance up to FALLBACK_BANNER_CACHE_SECONDS after the switch (this instance clears its cache
     when it switches). Every decision about a login reads the database (fallback_on).
     """
-    ttl = current_app.config["FALLBACK_BANNER_CACHE_SECONDS"]
-    cached = current_app.extensions.get(_BANNER_CACHE)
-    now = monotonic()
-    if cached is None or cached[0] <= now:
-        cached = (now + ttl, fallback_on())
-        current_app.extensions[_BANNER_CACHE] = cached
-    return cached[1]
+    return cache.cached(_BANNER_CACHE, None, current_app.config["FALLBACK_BANNER_CACHE_SECONDS"],
+                        fallback_on)
 
 
 def fallback_on() -> bool:
@@ -72,7 +66,7 @@ def switch_fallback(*, on: bool, reason: str, actor: str) -> OutageFallbackSwitc
     audit.record("outage_fallback_on" if on else "outage_fallback_off", actor=actor,
                  reason=reason)
     db.commit()
-    current_app.extensions.pop(_BANNER_CACHE, None)
+    cache.forget(_BANNER_CACHE)
     return row
 
 

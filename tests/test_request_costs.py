@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from app import create_app, policy, security
+from app import cache, create_app, security
 from app.models import (
     AuditEvent,
     ConsentRecord,
@@ -106,8 +106,8 @@ def test_login_page_banner_follows_another_instance_after_its_cache(app, app_con
     # A login decision never trusts the cache: the fallback lets a password in at once.
     assert post_form(reader, "/login/password",
                      {"user_id": "ato", "password": "Kirpacs2024"}).status_code == 303
-    later = policy.monotonic() + 3601
-    monkeypatch.setattr(policy, "monotonic", lambda: later)
+    later = cache.monotonic() + 3601
+    monkeypatch.setattr(cache, "monotonic", lambda: later)
     assert banner in app.test_client().get("/login").get_data(as_text=True)  # cache expired
     other.extensions["db_engine"].dispose()
 
@@ -209,7 +209,6 @@ def _set_mode(app, key: str, mode: str) -> None:
 def test_portal_front_page_reads_the_clinic_through_a_short_cache(app, app_config,
                                                                  monkeypatch):
     """Another instance closes registration: the front page may lag, registration never."""
-    from app import portal_sessions
 
     app.config["CLINIC_CACHE_SECONDS"] = 3600
     patient = app.test_client()
@@ -220,8 +219,8 @@ def test_portal_front_page_reads_the_clinic_through_a_short_cache(app, app_confi
         assert CLOSED_FRONT not in patient.get("/portal/vejle").get_data(as_text=True)
     assert log.statements == []  # the cached copy: no database round trip
     assert CLOSED_FORM in patient.get("/portal/vejle/opret").get_data(as_text=True)
-    later = portal_sessions.monotonic() + 3601
-    monkeypatch.setattr(portal_sessions, "monotonic", lambda: later)
+    later = cache.monotonic() + 3601
+    monkeypatch.setattr(cache, "monotonic", lambda: later)
     assert CLOSED_FRONT in patient.get("/portal/vejle").get_data(as_text=True)
     assert patient.get("/portal/ingen-klinik").status_code == 404
     other.extensions["db_engine"].dispose()
