@@ -46,6 +46,11 @@ def current_clinic() -> Clinic | None:
     return clinic
 
 
+def keep_clinic(clinic: Clinic) -> None:
+    """Keep the session's clinic for this request (read with the login session in one SELECT)."""
+    g.current_clinic = clinic
+
+
 def current_function() -> str | None:
     """The function chosen for this session at the current clinic."""
     row = current_login_session()

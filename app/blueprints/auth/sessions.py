@@ -2,11 +2,12 @@
 
 from datetime import timedelta
 
-from flask import current_app, g, request, session
+from flask import current_app, request, session
 from flask_login import UserMixin, login_user, logout_user
 from sqlmodel import select
 
 from app import audit
+from app.blueprints.auth.access import keep_clinic
 from app.clock import utcnow
 from app.db import get_session
 from app.models import Clinic, LoginSession, StaffUser
@@ -109,7 +110,7 @@ def load_principal(token: str) -> StaffPrincipal | None:
         row.last_seen_at = now
         db.commit()
     if clinic is not None:
-        g.current_clinic = clinic
+        keep_clinic(clinic)
     return StaffPrincipal(user, row, token)
 
 
