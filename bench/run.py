@@ -40,6 +40,7 @@ POST_TOTAL, POST_WARMUP = 400, 40
 SEARCH_ROUNDS = 12  # sequential passes over the search mix per clinic size
 ROUNDS = 5  # each page and the login are measured this often next to their reference: the median
 PARTS = ("search", "pages", "post", "login")
+VERIFY_PER_PROCESS = 60
 
 
 def median_round(rounds: list[dict]) -> dict:
@@ -48,7 +49,6 @@ def median_round(rounds: list[dict]) -> dict:
     chosen = dict(ordered[len(ordered) // 2])
     chosen["ratios"] = [r["ratio"] for r in rounds]
     return chosen
-VERIFY_PER_PROCESS = 60
 
 
 def log(message: str) -> None:
