@@ -212,6 +212,13 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 HTMX = {"HX-Request": "true"}
 
 
+def login_requests(cookie: str, csrf: str) -> list[dict]:
+    """The measured password login: the external user, who keeps user ID + password."""
+    return [{"method": "POST", "path": "/login/password", "headers": {"Cookie": cookie, **FORM},
+             "body": _form({"csrf_token": csrf, "user_id": "bente.ext",
+                            "password": "Bogholder2024"})}]
+
+
 # --- SQL statements per request -------------------------------------------------------------
 
 class StatementCounter:
@@ -510,10 +517,7 @@ def run(args) -> dict:
 
         log("  password login POST /login/password (argon2id), between two raw verify runs")
         cookie, csrf = fx.login_form()
-        login_request = [{
-            "method": "POST", "path": "/login/password", "headers": {"Cookie": cookie, **FORM},
-            "body": _form({"csrf_token": csrf, "user_id": "bente.ext",
-                           "password": "Bogholder2024"})}]
+        login_request = login_requests(cookie, csrf)
         logins = []
         for _round in range(args.rounds if "login" in args.only else 0):
             before = raw_verify_rate(nproc)
