@@ -15,8 +15,8 @@ TEXT = ("Log ind med MitID via NemLog-in. Det er valgfrit, om du vil bruge dit p
         "eller dit erhvervs MitID, og første gang knytter du dit MitID til din brugerkonto.")
 SECTIONS = [{"heading": "Log ind med MitID", "text": [TEXT, TEXT, TEXT]},
             {"heading": "Eksterne brugere", "text": [TEXT]}]
-FIELDS = [("user_id", "Bruger ID", "text", "Det bruger ID, klinikken har givet dig."),
-          ("password", "Kodeord", "password", None)]
+FIELDS = [("user_id", "Bruger ID", "text", "Det bruger ID, klinikken har givet dig.", None),
+          ("password", "Kodeord", "password", None, None)]  # name, label, type, hint, value
 
 
 @app.get("/")

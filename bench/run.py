@@ -454,8 +454,14 @@ def run(args) -> dict:
         server = stack.Gunicorn("wsgi:app", env, workers=workers, threads=threads,
                                 log_path=server_log).start()
         servers.append(server)
-        log(f"  app at {server.url}, reference at {bare.url} ({workers} workers x {threads} "
-            "threads each; the idle one uses no CPU)")
+        floor = stack.Gunicorn("bench.floor_app:from_environment()", dict(
+            os.environ, PYTHONDONTWRITEBYTECODE="1", SECRET_KEY=stack.STACK_SECRET_KEY,
+            FLOOR_DATABASE_URL=database_url, FLOOR_REDIS_URL=redis_url, REDIS_URL=redis_url,
+            MAIL_PORT=str(sink.port)), workers=workers, threads=threads,
+            log_path=server_log).start()
+        servers.append(floor)
+        log(f"  app at {server.url}, references at {bare.url} (bare) and {floor.url} (floors); "
+            f"{workers} workers x {threads} threads each; the idle ones use no CPU")
         results["first_page"] = first_page_bytes(server.url, "/login")
         # The search is sequential and latency-bound: measured first, before the loads below
         # leave background work (autovacuum of the written rows) on the shared cores.
@@ -470,31 +476,40 @@ def run(args) -> dict:
                                           warmup=len(mix), concurrency=1, xff_base=xff)
             xff += len(mix) * (SEARCH_ROUNDS + 1)
 
-        def next_to_bare(label, requests, total, warmup, xff):
+        def next_to_bare(label, requests, total, warmup, xff, floor_requests=None):
             """The page, right after the reference with the same load, `rounds` times: the ratio
             of neighbours is what other load on the machine disturbs least, and the median
-            round is reported with every round's ratio."""
+            round is reported with every round's ratio. With floor_requests the floor reference
+            (bench/floor_app.py) runs between the two in each round."""
             log(f"  {label}")
             rounds = []
             for n in range(args.rounds):
                 reference = load(bare, [{"method": "GET", "path": "/"}], total=total,
                                  warmup=warmup, concurrency=concurrency)
+                extra = {}
+                if floor_requests:
+                    extra["floor"] = load(floor, floor_requests, total=total, warmup=warmup,
+                                          concurrency=concurrency)
                 batch = requests[n * (total + warmup):(n + 1) * (total + warmup)] or requests
                 measured = load(server, batch, total=total, warmup=warmup,
                                 concurrency=concurrency, xff_base=xff + n * (total + warmup))
-                measured.update(bare=reference, ratio=measured["rps"] / reference["rps"])
+                measured.update(extra, bare=reference, ratio=measured["rps"] / reference["rps"])
                 rounds.append(measured)
             return median_round(rounds)
 
         pages = {}
         wizard_get = fx.onboarding_rows(1, "contact", "get")[0]
-        for label, request in [] if "pages" not in args.only else [
-            ("staff login page GET /login", {"method": "GET", "path": "/login"}),
+        step_cookie = {"Cookie": wizard_get[0]}
+        for label, request, floor_request in [] if "pages" not in args.only else [
+            ("staff login page GET /login", {"method": "GET", "path": "/login"}, None),
             ("wizard step GET /onboarding/contact", {"method": "GET", "path": "/onboarding/contact",
-                                                     "headers": {"Cookie": wizard_get[0]}}),
-            ("portal front page GET /portal/aarhus", {"method": "GET", "path": "/portal/aarhus"}),
+                                                     "headers": step_cookie},
+             {"method": "GET", "path": "/step", "headers": step_cookie}),
+            ("portal front page GET /portal/aarhus", {"method": "GET", "path": "/portal/aarhus"},
+             None),
         ]:
-            pages[label] = next_to_bare(label, [request], page_total, PAGE_WARMUP, xff)
+            pages[label] = next_to_bare(label, [request], page_total, PAGE_WARMUP, xff,
+                                        floor_requests=floor_request and [floor_request])
             xff += (page_total + PAGE_WARMUP) * args.rounds
 
         # Each POST moves its onboarding to the next step: every round has rows of its own.
@@ -505,12 +520,20 @@ def run(args) -> dict:
                   "body": _form({"csrf_token": csrf, "email": f"bench-{row_id}@example.dk",
                                  "mobile": "20 12 34 56"})}
                  for cookie, csrf, row_id in rows]
+        # The floor's POST leaves its row at its step: a few rows of its own serve every round.
+        floor_posts = [{"method": "POST", "path": "/step",
+                        "headers": {"Cookie": cookie, **FORM, **HTMX},
+                        "body": _form({"csrf_token": csrf, "email": f"floor-{row_id}@example.dk",
+                                       "mobile": "20 12 34 56"})}
+                       for cookie, csrf, row_id in fx.onboarding_rows(
+                           4 * concurrency if posts else 0, "contact", "floor")]
         mails_before = mailbox.count
         if posts:
             pages["wizard step POST /onboarding/contact (htmx)"] = next_to_bare(
-                "wizard step POST /onboarding/contact (htmx)", posts, post_total, POST_WARMUP, xff)
+                "wizard step POST /onboarding/contact (htmx)", posts, post_total, POST_WARMUP, xff,
+                floor_requests=floor_posts)
         xff += (post_total + POST_WARMUP) * args.rounds
-        results["post_mails"] = mailbox.count - mails_before
+        results["post_mails"] = mailbox.count - mails_before  # the floor's mails included
         results["pages"] = pages
         results["bare_rss_kib"] = bare.worker_rss_kib()
         bare.stop()
@@ -518,16 +541,20 @@ def run(args) -> dict:
         log("  password login POST /login/password (argon2id), between two raw verify runs")
         cookie, csrf = fx.login_form()
         login_request = login_requests(cookie, csrf)
+        floor_login = [dict(login_request[0], path="/login")]
         logins = []
         for _round in range(args.rounds if "login" in args.only else 0):
             before = raw_verify_rate(nproc)
+            floor_measured = load(floor, floor_login, total=login_total, warmup=LOGIN_WARMUP,
+                                  concurrency=concurrency)
             measured = load(server, login_request, total=login_total, warmup=LOGIN_WARMUP,
                             concurrency=concurrency, xff_base=xff)
             xff += login_total + LOGIN_WARMUP
             after = raw_verify_rate(nproc)
             verify = dict(after, rate=(before["rate"] + after["rate"]) / 2,
                           rates=[before["rate"], after["rate"]])
-            logins.append(dict(measured, verify=verify, ratio=measured["rps"] / verify["rate"]))
+            logins.append(dict(measured, verify=verify, ratio=measured["rps"] / verify["rate"],
+                               floor=floor_measured))
         if logins:
             results["login"] = median_round(logins)
             results["verify"] = results["login"]["verify"]
@@ -614,9 +641,14 @@ def table(r: dict) -> str:
     rss = r["rss_kib"]
     lines.append(f"| RSS per worker | app: {', '.join(f'{k / 1024:.0f} MB' for k in rss)} | bare: "
                  f"{', '.join(f'{k / 1024:.0f} MB' for k in r['bare_rss_kib'])} | | | |")
+    lines += floor_rows(r)
     statuses = {k: v["statuses"] for k, v in r["pages"].items()}
+    statuses.update({f"floor of {k}": v["floor"]["statuses"] for k, v in r["pages"].items()
+                     if v.get("floor")})
     if login:
         statuses["password login"] = login["statuses"]
+        if login.get("floor"):
+            statuses["floor of the password login"] = login["floor"]["statuses"]
     statuses.update({f"search {k}": v["statuses"] for k, v in r["search"].items()})
     lines += ["", "HTTP statuses: " + "; ".join(f"{k}: {v}" for k, v in statuses.items()),
               f"Wizard POSTs mailed codes: {r['post_mails']}."]
@@ -629,6 +661,36 @@ def table(r: dict) -> str:
         lines.append(f"- {label} `{query or '(empty)'}`: {a['p50']:.1f} / {a['max']:.1f} and "
                      f"{b['p50']:.1f} / {b['max']:.1f}")
     return "\n".join(lines)
+
+
+def floor_rows(r: dict) -> list[str]:
+    """The measured requests next to their floors (bench/floor_app.py), from the same rounds."""
+    rows = [(label, page, page["bare"]) for label, page in r["pages"].items() if page.get("floor")]
+    login = r.get("login")
+    if login and login.get("floor"):
+        rows.append(("password login POST /login/password", login, None))
+    if not rows:
+        return []
+    lines = ["", "Next to floors: bare Flask doing only the work the request cannot do without "
+             "(bench/floor_app.py), measured in the same rounds; the median round above.", "",
+             "| request | app | floor | app / floor | floor / the target's reference | "
+             "the target's rate / the floor's (above 1: the floor misses it too) |",
+             "|---|---|---|---|---|---|"]
+    for label, measured, bare in rows:
+        floor = measured["floor"]
+        if bare is None:
+            base, target = r["verify"]["rate"], 0.9
+            share = f"{floor['rps'] / base:.2f} of the raw verify rate"
+        else:
+            base, target = bare["rps"], 0.5
+            share = f"{floor['rps'] / base:.2f} of the bare page"
+        need = target * base
+        lines.append(
+            f"| {label} | {measured['rps']:.0f}/s (server CPU {measured['server_cpu_ms']:.2f} ms) "
+            f"| {floor['rps']:.0f}/s (server CPU {floor['server_cpu_ms']:.2f} ms) "
+            f"| {measured['rps'] / floor['rps']:.2f} | {share} | {need:.0f}/s: "
+            f"{need / floor['rps']:.2f} |")
+    return lines
 
 
 def main() -> int:
