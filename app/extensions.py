@@ -34,6 +34,18 @@ class AppLimiter(Limiter):
 
         return mark
 
+    def _check_request_limit(self, callable_name=None, in_middleware=True):
+        """Flask-Limiter's per-request check, skipped whole for a page view without a limit.
+
+        Its request filter (below) exempts such a view too, but only after resolving the
+        endpoint's limits and evaluating the empty list against the meta limits: 6 % of a wizard
+        step page's instructions (callgrind, 2.66 M against 2.50 M per request). The filter
+        stays for the checks of the views that carry limits of their own.
+        """
+        if in_middleware and _unlimited_page_view():
+            return None
+        return super()._check_request_limit(callable_name, in_middleware)
+
 
 def _unlimited_page_view() -> bool:
     """GET and HEAD only read: no limit applies unless the view carries one for that method.
