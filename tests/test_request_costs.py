@@ -275,6 +275,47 @@ def test_a_connection_used_moments_ago_is_not_pinged(app):
     assert log.statements == ["SELECT"]  # the clinic; no ping before it
 
 
+def test_a_step_page_reads_its_row_outside_any_transaction(app, client):
+    """One round trip: no BEGIN before the SELECT, no ROLLBACK after; the connection goes back
+    to the pool as the other requests expect it (not in autocommit)."""
+    from sqlalchemy import event
+
+    engine = app.extensions["db_engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's transactions")
+    login_with_mitid(client, "asger.torring")
+    client.get("/onboarding/link")
+    executed, checked_in = [], []
+
+    def after_execute(conn, _cursor, statement, *_args):
+        dbapi = conn.connection.driver_connection
+        executed.append((statement.split()[0], dbapi.autocommit, dbapi.info.transaction_status.name))
+
+    def on_checkin(dbapi, _record):
+        checked_in.append(dbapi.autocommit)
+
+    event.listen(engine, "after_cursor_execute", after_execute)
+    event.listen(engine, "checkin", on_checkin)
+    try:
+        assert client.get("/onboarding/link").status_code == 200
+    finally:
+        event.remove(engine, "after_cursor_execute", after_execute)
+        event.remove(engine, "checkin", on_checkin)
+    assert executed == [("SELECT", True, "IDLE")]
+    assert checked_in == [False]
+
+
+def test_a_step_page_whose_connection_died_does_not_poison_the_pool(app, client):
+    if app.extensions["db_engine"].dialect.name != "postgresql":
+        pytest.skip("the database's connections")
+    login_with_mitid(client, "asger.torring")
+    assert client.get("/onboarding/link").status_code == 200
+    _kill_app_connections(app)  # used moments ago: not pinged, so the read itself fails
+    assert client.get("/onboarding/link").status_code == 500
+    page = client.get("/onboarding/link")
+    assert page.status_code == 200 and "Asger" in page.get_data(as_text=True)
+
+
 HTMX = {"HX-Request": "true"}
 WIZARD_POSTS = {
     "link": {"user_id": "ato", "password": "Kirpacs2024"},

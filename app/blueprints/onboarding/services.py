@@ -12,7 +12,7 @@ from app import audit, consent, email_codes
 from app.blueprints.auth.services import WITH_MEMBERSHIPS, MitIDIdentity, check_legacy_credentials
 from app.blueprints.selection.services import loaded_memberships, log_in
 from app.clock import utcnow
-from app.db import get_engine, get_session
+from app.db import autocommit_connection, get_session
 from app.db_batch import Batch
 from app.models import EmailCode, Invitation, MitIDLink, Onboarding, StaffUser
 
@@ -104,7 +104,7 @@ def read_onboarding(onboarding_id: int | None) -> OnboardingPage | None:
     """
     if not onboarding_id:
         return None
-    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with autocommit_connection() as conn:
         found = conn.execute(_PAGE_COLUMNS, {"id": onboarding_id}).first()
     return OnboardingPage(*found) if found else None
 
