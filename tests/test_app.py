@@ -60,6 +60,33 @@ def test_security_headers(client):
     assert headers["Cache-Control"] == "no-store"
 
 
+def test_security_headers_keep_what_a_view_set_and_appear_once(app):
+    from flask import Response
+
+    from app.web import _security_headers
+
+    with app.test_request_context("/login"):
+        own = Response("x", headers={"Content-Security-Policy": "default-src 'none'",
+                                     "Vary": "Accept-Language", "Cache-Control": "private"})
+        headers = _security_headers(own).headers
+        assert headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+        assert headers.getlist("Vary") == ["Accept-Language, HX-Request"]
+        assert headers.getlist("Cache-Control") == ["no-store"]  # pages are never cached
+        plain = _security_headers(Response("x")).headers
+        names = [name.lower() for name, _value in plain.items()]
+        assert len(names) == len(set(names))
+        assert plain["Vary"] == "HX-Request" and plain["X-Frame-Options"] == "DENY"
+        assert "Strict-Transport-Security" not in plain
+        app.config["SESSION_COOKIE_SECURE"] = True
+        try:
+            assert "max-age=" in _security_headers(Response("x")).headers[
+                "Strict-Transport-Security"]
+        finally:
+            app.config["SESSION_COOKIE_SECURE"] = False
+    with app.test_request_context("/static/site.css"):
+        assert "Cache-Control" not in _security_headers(Response("x")).headers
+
+
 def test_pages_have_no_inline_script(client):
     body = client.get("/login").get_data(as_text=True)
     assert "<script>" not in body and " onclick=" not in body and "style=" not in body
