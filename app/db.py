@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from time import monotonic
 
 from flask import current_app, g
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -105,8 +106,6 @@ def autocommit_connection():
         if conn.dialect.name != "postgresql":
             yield conn.execution_options(isolation_level="AUTOCOMMIT")
             return
-        from psycopg.pq import TransactionStatus
-
         dbapi = conn.connection.driver_connection
         dbapi.autocommit = True
         try:
