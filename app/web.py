@@ -4,7 +4,6 @@ from time import monotonic
 
 from flask import current_app, make_response, redirect, render_template, request, session
 from flask_babel import format_date, format_datetime
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block
 from markupsafe import escape
@@ -61,10 +60,11 @@ def render_shared_page(key: tuple, render, holes: dict[str, object] | None = Non
     def render_with(values):
         return render(values) if holes is not None else render()
 
+    from app.blueprints.auth.sessions import is_logged_in
     from app.blueprints.kiosk.mode import in_kiosk
     from app.i18n import select_locale
 
-    if current_user.is_authenticated or session.get("_flashes") or in_kiosk():
+    if is_logged_in() or session.get("_flashes") or in_kiosk():
         return render_with(holes)
 
     token = generate_csrf()
