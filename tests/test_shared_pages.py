@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from app import web
+from app.blueprints.auth.sessions import USER_ID_KEY
 from tests.flows import login_as, onboard_until, post_form
 from tests.support import StatementLog
 
@@ -152,8 +153,11 @@ def test_flask_login_is_asked_only_when_the_session_holds_a_login(long_cache, ou
         staff = app.test_client()
         login_as(staff, "jonas.holm", function="secretary")
         assert staff.get_cookie(app.config.get("REMEMBER_COOKIE_NAME", "remember_token")) is None
+        with staff.session_transaction() as cookie_session:
+            assert USER_ID_KEY in cookie_session  # where is_logged_in looks
+        lookups.clear()
         assert staff.get("/login").status_code == 302  # logged in: on to the front page
-        assert lookups  # found through the session's user id
+        assert lookups == [1]  # found through the session's user id
     finally:
         user_accessed.disconnect(looked_up, app)
 
