@@ -173,6 +173,7 @@ class Fixtures:
         """A logged-in session of the search user at a clinic (secretary)."""
         from sqlmodel import select
 
+        from app.blueprints.auth.sessions import USER_ID_KEY
         from app.clock import utcnow
         from app.db import get_session
         from app.models import Clinic, LoginSession, StaffUser
@@ -192,7 +193,7 @@ class Fixtures:
             db.commit()
         client = self.app.test_client()
         with client.session_transaction() as sess:
-            sess["_user_id"] = token
+            sess[USER_ID_KEY] = token
             sess["_fresh"] = True
         return self._cookie(client)
 

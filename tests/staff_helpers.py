@@ -6,6 +6,7 @@ from datetime import timedelta
 from flask.sessions import SecureCookieSessionInterface
 from sqlmodel import select
 
+from app.blueprints.auth.sessions import USER_ID_KEY
 from app.clock import utcnow
 from app.db import get_session
 from app.models import AuditEvent, Clinic, LoginSession, StaffUser
@@ -25,7 +26,7 @@ def session_of(app, client) -> dict:
 
 def choose(app, client, clinic_key: str, function: str) -> None:
     """Set the clinic and function of the client's current login session directly."""
-    token = session_of(app, client)["_user_id"]
+    token = session_of(app, client)[USER_ID_KEY]
     with app.app_context():
         db = get_session()
         row = db.exec(select(LoginSession).where(LoginSession.token_hash == token_hash(token))).one()
@@ -59,7 +60,7 @@ def open_session(app, client, legacy_user_id: str, clinic_key: str | None, funct
         db.commit()
         row_id = row.id
     with client.session_transaction() as cookie_session:
-        cookie_session["_user_id"] = token
+        cookie_session[USER_ID_KEY] = token
         cookie_session["_fresh"] = True
     return row_id
 

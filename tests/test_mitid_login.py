@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from app.blueprints.auth.sessions import USER_ID_KEY
 from app.models import LoginSession, Onboarding
 from app.simulator import set_fault, set_outage
 from tests.flows import login_with_mitid, post_form, query_one
@@ -116,11 +117,11 @@ def test_session_is_rotated_at_login(app, client):
     login_with_mitid(client, "hanne.lund")
     with client.session_transaction() as session:
         assert "planted" not in session
-        first = session["_user_id"]
+        first = session[USER_ID_KEY]
     post_form(client, "/logout", {}, page="/")
     login_with_mitid(client, "hanne.lund")
     with client.session_transaction() as session:
-        assert session["_user_id"] != first
+        assert session[USER_ID_KEY] != first
 
 
 def test_two_computers_can_be_logged_in_at_once(app):
