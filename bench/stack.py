@@ -196,13 +196,17 @@ class Gunicorn:
     """One gunicorn instance started with gunicorn.conf.py, on loopback, in its own process group."""
 
     def __init__(self, wsgi: str, env: dict, *, port: int | None = None, workers: int = 1,
-                 threads: int = 4, log_path: Path | None = None):
+                 threads: int = 4, log_path: Path | None = None, command: list[str] | None = None,
+                 cwd: Path = ROOT):
+        """command: the gunicorn command before the app (default: ours with gunicorn.conf.py)."""
         self.port = port or free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
         self.env = dict(env, HOST=LOOPBACK, PORT=str(self.port), WEB_CONCURRENCY=str(workers),
                         GUNICORN_THREADS=str(threads))
         self.env.pop("GUNICORN_BIND", None)
         self.wsgi = wsgi
+        self.command = command or [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")]
+        self.cwd = cwd
         self.workers = workers
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
@@ -210,8 +214,8 @@ class Gunicorn:
     def start(self, timeout: float = 60.0) -> "Gunicorn":
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
-            [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), self.wsgi],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [*self.command, self.wsgi],
+            cwd=self.cwd, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
         if log is not subprocess.DEVNULL:
             log.close()
