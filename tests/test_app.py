@@ -101,9 +101,21 @@ def test_language_switch_to_english_and_back(client):
     assert '<html lang="da">' in client.get("/login").get_data(as_text=True)
 
 
-def test_language_switch_refuses_open_redirects(client):
-    answer = post_form(client, "/language", {"lang": "en", "next": "//evil.example"}, page="/login")
-    assert answer.location == "/"
+@pytest.mark.parametrize("target", [
+    "//evil.example", "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example",
+    " //evil.example", "/\\evil.example", "/\\/evil.example", "https://evil.example/",
+    "javascript:alert(1)", "/\x00/evil.example", "/\u00a0/evil.example", "login",
+])
+def test_language_switch_refuses_open_redirects(client, target):
+    """Browsers drop tabs and newlines from a URL: "/<TAB>/evil.example" is //evil.example."""
+    answer = post_form(client, "/language", {"lang": "en", "next": target}, page="/login")
+    assert answer.status_code == 303 and answer.location == "/"
+
+
+def test_language_switch_returns_to_a_local_page_with_its_query(client):
+    answer = post_form(client, "/language", {"lang": "en", "next": "/portal/aarhus/?x=1"},
+                       page="/login")
+    assert answer.location == "/portal/aarhus/?x=1"
 
 
 def test_unknown_page_is_a_danish_404(client):
