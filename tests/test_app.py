@@ -13,19 +13,48 @@ from tests.flows import post_form
 ])
 def test_production_refuses_unsafe_settings(tmp_path, overrides):
     config = {"ENV_NAME": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite",
-              "CPR_ENCRYPTION_KEYS": "x", "CPR_INDEX_KEY": "y", **overrides}
+              "CPR_ENCRYPTION_KEYS": "x", "CPR_INDEX_KEY": "y", "SESSION_COOKIE_SECURE": True,
+              **overrides}
     with pytest.raises(RuntimeError):
         create_app(config)
 
 
-def test_production_starts_with_safe_settings_and_no_dev_pages(tmp_path):
+def _production_config(database_url: str, **overrides) -> dict:
     from cryptography.fernet import Fernet
 
-    app = create_app({"ENV_NAME": "production", "SIMULATOR_ENABLED": False,
-                      "SECRET_KEY": "a-real-secret", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
-                      "CPR_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-                      "CPR_INDEX_KEY": "k"})
+    return {"ENV_NAME": "production", "SIMULATOR_ENABLED": False, "SECRET_KEY": "a-real-secret",
+            "DATABASE_URL": database_url, "CPR_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "CPR_INDEX_KEY": "k", "SESSION_COOKIE_SECURE": True, "RATELIMIT_ENABLED": False,
+            **overrides}
+
+
+@pytest.mark.parametrize("overrides", [
+    {"SESSION_COOKIE_SECURE": False},
+    {"SESSION_COOKIE_DOMAIN": "klinikadgang.dk"},  # a __Host- cookie has no Domain
+    {"SESSION_COOKIE_PATH": "/portal"},  # and Path=/
+    {"SESSION_COOKIE_NAME": "klinikadgang"},
+])
+def test_production_refuses_a_session_cookie_that_could_travel_without_tls(tmp_path, overrides):
+    with pytest.raises(RuntimeError, match="SESSION_COOKIE"):
+        create_app(_production_config(f"sqlite:///{tmp_path}/p.db", **overrides))
+
+
+def test_production_starts_with_safe_settings_and_no_dev_pages(database_url):
+    app = create_app(_production_config(database_url))
     assert "dev.outbox" not in app.view_functions
+    answer = app.test_client().get("/login", base_url="https://klinikadgang.example")
+    cookie = answer.headers["Set-Cookie"]
+    assert answer.status_code == 200 and cookie.startswith("__Host-session=")
+    attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+    assert {"secure", "httponly", "path"} <= attributes and "domain" not in attributes
+    assert "; Path=/;" in cookie + ";" and "SameSite=Lax" in cookie
+    app.extensions["db_engine"].dispose()
+
+
+def test_development_keeps_a_plain_session_cookie_over_http(client):
+    """`make run` serves http://127.0.0.1: a Secure or __Host- cookie would never come back."""
+    cookie = client.get("/login").headers["Set-Cookie"]
+    assert cookie.startswith("session=") and "Secure" not in cookie
 
 
 def test_secret_key_is_generated_into_instance_once(tmp_path):

@@ -2,6 +2,7 @@
 
 import re
 import time
+from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlsplit
 
 import requests
@@ -18,6 +19,9 @@ class Alternating:
         self.urls = urls
         self.turn = start
         self.http = requests.Session()
+        # The instances run in production mode, whose session cookie is Secure; on loopback there
+        # is no TLS terminator in front, so this jar returns Secure cookies over http too.
+        self.http.cookies.set_policy(DefaultCookiePolicy(secure_protocols=("https", "http")))
         if forwarded_for:  # the user's address, as a load balancer in front would pass it on
             self.http.headers["X-Forwarded-For"] = forwarded_for
         self.log: list[tuple[str, str, str, int]] = []  # (instance, method, path, status)
