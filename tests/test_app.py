@@ -1,9 +1,12 @@
 """The app shell: configuration, security headers, language switch, error pages, dev outbox."""
 
+import os
+
 import pytest
 
 from app import create_app
-from tests.flows import post_form
+from tests.flows import login_as, post_form
+from tests.support import TcpProxy
 
 
 @pytest.mark.parametrize("overrides", [
@@ -184,6 +187,102 @@ def test_dev_outbox_lists_received_mail_newest_first(app, client, tmp_path):
 
 def test_healthz(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_checks_the_database(client):
+    answer = client.get("/readyz")
+    assert answer.status_code == 200
+    assert answer.get_json() == {"status": "ready", "checks": {"database": "ok"}}
+
+
+class DatabaseSwitch:
+    """The test database behind a switch, for a real outage: PostgreSQL behind a TCP proxy whose
+    port closes, SQLite as a file opened read-write only if it exists (moved away: down)."""
+
+    def __init__(self, database_url: str):
+        from sqlalchemy.engine import make_url
+
+        self._proxy = self._path = None
+        if database_url.startswith("postgresql"):
+            url = make_url(database_url)
+            self._proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
+            self.url = url.set(port=self._proxy.port).render_as_string(hide_password=False)
+        else:
+            self._path = database_url.removeprefix("sqlite:///")
+            self.url = f"sqlite:///file:{self._path}?mode=rw&uri=true"
+        self._is_up = True
+        self.down()
+
+    def down(self) -> None:
+        if self._is_up:
+            self._proxy.stop() if self._proxy else os.rename(self._path, self._path + ".away")
+        self._is_up = False
+
+    def up(self) -> None:
+        if not self._is_up:
+            self._proxy.start() if self._proxy else os.rename(self._path + ".away", self._path)
+        self._is_up = True
+
+
+@pytest.fixture
+def database_switch(database_url):
+    """The test database, down until the test calls up()."""
+    switch = DatabaseSwitch(database_url)
+    yield switch
+    switch.up()
+    if switch._proxy:
+        switch._proxy.stop()
+
+
+def test_a_database_outage_is_a_danish_503_and_the_same_request_works_once_it_is_back(
+        app_config, database_switch, caplog):
+    app = create_app({**app_config, "DATABASE_URL": database_switch.url})
+    client = app.test_client()
+    for headers in ({}, {"HX-Request": "true"}):
+        answer = client.get("/login", headers=headers)
+        body = answer.get_data(as_text=True)
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "30"
+        assert "Klinikadgang er midlertidigt utilgængelig" in body
+        assert "Prøv igen om lidt" in body and "Fejlen er registreret" not in body
+        assert ("<html" in body) == (not headers)
+    # The page's own language switch works without the database.
+    assert post_form(client, "/language", {"lang": "en", "next": "/login"}).status_code == 303
+    assert "temporarily unavailable" in client.get("/login").get_data(as_text=True)
+    post_form(client, "/language", {"lang": "da", "next": "/login"}, page="/login")
+
+    live = client.get("/healthz")  # the process is up: no dependency is asked
+    assert live.status_code == 200 and live.get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.headers["Retry-After"] == "30"
+    assert ready.get_json() == {"status": "unavailable", "checks": {"database": "down"}}
+    assert "Traceback" not in caplog.text
+
+    database_switch.up()
+    page = client.get("/login")
+    assert page.status_code == 200 and "NEMLOG-IN" in page.get_data(as_text=True)
+    assert client.get("/readyz").get_json() == {"status": "ready", "checks": {"database": "ok"}}
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="an outage after a connection was made needs a database server")
+def test_a_logged_in_secretary_gets_the_503_page_while_postgresql_is_away_and_stays_logged_in(
+        app_config, database_switch, request):
+    database_switch.up()
+    app_config["DATABASE_URL"] = database_switch.url
+    app = request.getfixturevalue("app")
+    client = login_as(app.test_client(), "jonas.holm", function="secretary")
+    assert client.get("/clinic/patients/").status_code == 200
+    database_switch.down()  # every open connection is cut, and new ones are refused
+    for _ in range(2):
+        answer = client.get("/clinic/patients/")
+        body = answer.get_data(as_text=True)
+        assert answer.status_code == 503 and "Klinikadgang er midlertidigt utilgængelig" in body
+        assert answer.headers["Retry-After"] == "30"
+    assert client.get("/readyz").status_code == 503
+    database_switch.up()
+    answer = client.get("/clinic/patients/")
+    assert answer.status_code == 200 and "Jonas Holm" in answer.get_data(as_text=True)
 
 
 def test_demo_patients_are_fictitious_and_loaded_once(app):

@@ -12,6 +12,8 @@ from app.blueprints.main import bp
 from app.blueprints.profile.services import confirmation_due
 from app.blueprints.selection.services import clinic_choices
 from app.db import get_session
+from app.errors import RETRY_AFTER_SECONDS
+from app.health import readiness
 from app.models import Clinic, Membership
 from app.web import redirect_303, render_page
 
@@ -67,11 +69,17 @@ def set_language():
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness for load balancers: the database answers."""
-    get_session().exec(select(1)).one()
+    """Liveness: the process answers (restart it if not). Asks no dependency."""
     return {"status": "ok"}
 
 
+@bp.get("/readyz")
+def readyz():
+    """Readiness: the database answers (and Redis, when configured); 503 while it does not."""
+    report, ready = readiness()
+    if ready:
+        return report
+    return report, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 @bp.get("/clinic/clinical")
