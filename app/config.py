@@ -4,6 +4,7 @@ import os
 import secrets
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 
 
 def _instance_secret(instance_path: str, name: str, factory) -> str:
@@ -94,6 +95,14 @@ class Config:
     REDIS_URL = None  # shared rate limits and counters between instances
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_KEY_PREFIX = "klinikadgang"  # keeps the limits apart from others on a shared Redis
+    # Redis away: each process counts the limits itself (Flask-Limiter logs one warning, and looks
+    # for Redis again after 1, 2, 4 ... 32 s); logins keep working, /readyz says "degraded".
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Any other failure of the limiter's storage lets the request through (logged) rather than
+    # answering 500: a rate limit must not be what takes the login down.
+    RATELIMIT_SWALLOW_ERRORS = True
+    # A Redis that hangs instead of refusing must not hold a login for the TCP timeout.
+    RATELIMIT_STORAGE_OPTIONS = MappingProxyType({"socket_connect_timeout": 1, "socket_timeout": 1})
     TRUSTED_PROXIES = 0  # reverse proxies in front whose X-Forwarded-For/-Proto are believed
 
     DB_POOL_SIZE = 5  # PostgreSQL connections kept per process (gunicorn.conf.py: one per thread)

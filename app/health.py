@@ -21,14 +21,12 @@ def database_ok() -> bool:
 
 
 def redis_ok() -> bool:
-    """Redis (REDIS_URL) answers a ping."""
-    client = current_app.extensions.get("health_redis")
-    if client is None:
-        client = current_app.extensions["health_redis"] = redis.Redis.from_url(
-            current_app.config["REDIS_URL"], socket_connect_timeout=REDIS_TIMEOUT,
-            socket_timeout=REDIS_TIMEOUT)
+    """Redis (REDIS_URL) answers a ping (on a connection of its own, closed again)."""
     try:
-        return bool(client.ping())
+        with redis.Redis.from_url(current_app.config["REDIS_URL"], retry=None,
+                                  socket_connect_timeout=REDIS_TIMEOUT,
+                                  socket_timeout=REDIS_TIMEOUT) as client:
+            return bool(client.ping())
     except (redis.RedisError, OSError):
         return False
 

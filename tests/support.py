@@ -208,3 +208,47 @@ class TcpProxy:
             for sock in (source, sink):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+
+
+class RedisServer:
+    """A throwaway redis-server on a free loopback port (no persistence), to stop and start again."""
+
+    def __init__(self, directory, password: str):
+        self.port = free_port()
+        self.url = f"redis://:{password}@127.0.0.1:{self.port}/0"
+        self._args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                      "--save", "", "--appendonly", "no", "--dir", str(directory),
+                      "--requirepass", password]
+        self._process = None
+
+    def start(self) -> None:
+        """Start it and wait until it answers."""
+        import subprocess
+
+        import redis
+
+        self._process = subprocess.Popen(self._args, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        with redis.Redis.from_url(self.url, socket_connect_timeout=1) as client:
+            while True:
+                try:
+                    client.ping()
+                    return
+                except redis.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop it (everything it held is gone, as in a restart without persistence)."""
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
+
+    def key_count(self) -> int:
+        """How many keys it holds."""
+        import redis
+
+        with redis.Redis.from_url(self.url) as client:
+            return client.dbsize()
