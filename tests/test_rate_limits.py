@@ -8,7 +8,7 @@ import pytest
 from app.extensions import limiter
 from tests.flows import post_form
 from tests.portal_flows import CPR, PASSWORD, assert_no_cpr, start_code_login
-from tests.support import RedisServer, csrf_from, free_port
+from tests.support import RedisServer, csrf_from
 
 
 @pytest.mark.ratelimit
@@ -40,29 +40,10 @@ def _password_login(app):
                      {"user_id": "bente.ext", "password": "Bogholder2024"}, page="/login")
 
 
-@pytest.mark.ratelimit
-def test_logins_work_while_redis_is_unreachable_and_the_limits_hold_per_process(
-        app_config, request):
-    app_config["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    app = request.getfixturevalue("app")
-    client = app.test_client()
-    start = client.get("/auth/mitid/login")
-    assert start.status_code == 302 and "/authorize" in start.location
-    assert _password_login(app).status_code == 303
-    wrong = [post_form(client, "/login/password", {"user_id": "bente.ext", "password": "forkert"},
-                       page="/login").status_code for _ in range(20)]
-    assert wrong[:19] == [422] * 19 and wrong[19] == 429  # 20 a minute, counted here instead
-    ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.get_json() == {
-        "status": "degraded", "checks": {"database": "ok", "redis": "down"},
-        "rate_limits": "per process"}
-
-
 @pytest.fixture
 def redis_server(tmp_path):
-    """A throwaway Redis with a password (which must never reach a log)."""
+    """A throwaway Redis with a password (which must never reach a log); not started yet."""
     server = RedisServer(tmp_path, password="redis-secret-4711")
-    server.start()
     yield server
     server.stop()
 
@@ -81,8 +62,32 @@ def _until_redis_counts(client, redis_server, csrf: str) -> None:
 
 
 @pytest.mark.ratelimit
+def test_logins_work_while_redis_is_unreachable_and_the_limits_hold_per_process(
+        app_config, request, redis_server):
+    app_config["REDIS_URL"] = redis_server.url  # nothing listens there yet
+    app = request.getfixturevalue("app")
+    client = app.test_client()
+    start = client.get("/auth/mitid/login")
+    assert start.status_code == 302 and "/authorize" in start.location
+    assert _password_login(app).status_code == 303
+    wrong = [post_form(client, "/login/password", {"user_id": "bente.ext", "password": "forkert"},
+                       page="/login").status_code for _ in range(20)]
+    assert wrong[:19] == [422] * 19 and wrong[19] == 429  # 20 a minute, counted here instead
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json() == {
+        "status": "degraded", "checks": {"database": "ok", "redis": "down"},
+        "rate_limits": "per process"}
+
+    redis_server.start()  # Redis arrives: the limiter moves its counts there
+    _until_redis_counts(client, redis_server, csrf_from(client.get("/login").get_data(
+        as_text=True)))
+    assert client.get("/readyz").get_json()["status"] == "ready"
+
+
+@pytest.mark.ratelimit
 def test_redis_going_away_mid_run_logs_once_and_the_limiter_comes_back_to_it(
         app_config, request, redis_server, caplog, outbox):
+    redis_server.start()
     app_config["REDIS_URL"] = redis_server.url
     app = request.getfixturevalue("app")
     client = app.test_client()
