@@ -2,6 +2,8 @@
 
 import redis
 from flask import current_app
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,7 +25,7 @@ def database_ok() -> bool:
 def redis_ok() -> bool:
     """Redis (REDIS_URL) answers a ping (on a connection of its own, closed again)."""
     try:
-        with redis.Redis.from_url(current_app.config["REDIS_URL"], retry=None,
+        with redis.Redis.from_url(current_app.config["REDIS_URL"], retry=Retry(NoBackoff(), 0),
                                   socket_connect_timeout=REDIS_TIMEOUT,
                                   socket_timeout=REDIS_TIMEOUT) as client:
             return bool(client.ping())

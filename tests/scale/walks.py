@@ -2,7 +2,6 @@
 
 import re
 import time
-from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlsplit
 
 import requests
@@ -19,9 +18,6 @@ class Alternating:
         self.urls = urls
         self.turn = start
         self.http = requests.Session()
-        # The instances run in production mode, whose session cookie is Secure; on loopback there
-        # is no TLS terminator in front, so this jar returns Secure cookies over http too.
-        self.http.cookies.set_policy(DefaultCookiePolicy(secure_protocols=("https", "http")))
         if forwarded_for:  # the user's address, as a load balancer in front would pass it on
             self.http.headers["X-Forwarded-For"] = forwarded_for
         self.log: list[tuple[str, str, str, int]] = []  # (instance, method, path, status)
@@ -36,6 +32,10 @@ class Alternating:
         self.turn += 1
         answer = self.http.request(method, base + path, allow_redirects=False, timeout=60,
                                    **kwargs)
+        for cookie in self.http.cookies:
+            # Production's session cookie is Secure; on loopback no TLS terminator stands in
+            # front, so the jar sends it over http as the browser would over https.
+            cookie.secure = False
         self.log.append((base, method, parts.path, answer.status_code))
         return answer
 
