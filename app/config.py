@@ -4,6 +4,7 @@ import os
 import secrets
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 
 
 def _instance_secret(instance_path: str, name: str, factory) -> str:
@@ -34,7 +35,10 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False  # set to True behind TLS in production
+    SESSION_COOKIE_SECURE = False  # required in production (behind TLS)
+    # None: "__Host-session" when Secure (the browser then refuses it without TLS, from a
+    # subdomain or with a Domain), else "session" (development over http://127.0.0.1).
+    SESSION_COOKIE_NAME = None
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     STAFF_SESSION_HOURS = 8  # a clinic session stays open this long at most
     STAFF_IDLE_MINUTES = 60  # and ends after this long without a request
@@ -91,6 +95,14 @@ class Config:
     REDIS_URL = None  # shared rate limits and counters between instances
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_KEY_PREFIX = "klinikadgang"  # keeps the limits apart from others on a shared Redis
+    # Redis away: each process counts the limits itself (Flask-Limiter logs one warning, and looks
+    # for Redis again after 1, 2, 4 ... 32 s); logins keep working, /readyz says "degraded".
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Any other failure of the limiter's storage lets the request through (logged) rather than
+    # answering 500: a rate limit must not be what takes the login down.
+    RATELIMIT_SWALLOW_ERRORS = True
+    # A Redis that hangs instead of refusing must not hold a login for the TCP timeout.
+    RATELIMIT_STORAGE_OPTIONS = MappingProxyType({"socket_connect_timeout": 1, "socket_timeout": 1})
     TRUSTED_PROXIES = 0  # reverse proxies in front whose X-Forwarded-For/-Proto are believed
 
     DB_POOL_SIZE = 5  # PostgreSQL connections kept per process (gunicorn.conf.py: one per thread)
@@ -148,6 +160,11 @@ def finalise(app) -> None:
             raise RuntimeError("Production refuses to start with the MitID simulator enabled.")
         if not cfg.get("CPR_ENCRYPTION_KEYS") or not cfg.get("CPR_INDEX_KEY"):
             raise RuntimeError("Production needs CPR_ENCRYPTION_KEYS and CPR_INDEX_KEY.")
+        if not cfg["SESSION_COOKIE_SECURE"]:
+            raise RuntimeError("Production needs SESSION_COOKIE_SECURE=true (served over TLS).")
+    _name_session_cookie(cfg)
+    if production and not cfg["SESSION_COOKIE_NAME"].startswith("__Host-"):
+        raise RuntimeError("Production needs a __Host- SESSION_COOKIE_NAME.")
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _instance_secret(instance, "secret_key", lambda: secrets.token_hex(32))
     if not cfg.get("CPR_ENCRYPTION_KEYS"):
@@ -160,3 +177,15 @@ def finalise(app) -> None:
         cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(instance, "klinikadgang.sqlite")
     if not cfg.get("OUTBOX_DIR"):
         cfg["OUTBOX_DIR"] = os.path.join(instance, "outbox")
+
+
+def _name_session_cookie(cfg) -> None:
+    """Name the session cookie; a Secure one gets the __Host- prefix and must fit its rules."""
+    if not cfg.get("SESSION_COOKIE_NAME"):
+        cfg["SESSION_COOKIE_NAME"] = "__Host-session" if cfg["SESSION_COOKIE_SECURE"] else "session"
+    if cfg["SESSION_COOKIE_NAME"].startswith("__Host-") and (
+            not cfg["SESSION_COOKIE_SECURE"] or cfg.get("SESSION_COOKIE_DOMAIN")
+            or cfg.get("SESSION_COOKIE_PATH") not in (None, "/")):
+        # The browser would drop such a cookie, and no one could log in.
+        raise RuntimeError("A __Host- session cookie needs SESSION_COOKIE_SECURE=true, no "
+                           "SESSION_COOKIE_DOMAIN and SESSION_COOKIE_PATH=/.")

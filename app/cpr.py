@@ -1,11 +1,15 @@
 """CPR numbers: validation (format, date, century digit; never modulus 11), masking and age."""
 
 import re
+import unicodedata
 from datetime import date
 
 from app.security import cpr_index, decrypt_cpr, encrypt_cpr
 
-_CPR = re.compile(r"^\s*(\d{2})(\d{2})(\d{2})-?(\d{4})\s*$")
+# ASCII digits only: \d also takes Arabic-Indic, Devanagari... digits, which int() reads but the
+# blind index does not, so one person could get a second record. Full-width digits and hyphen
+# become ASCII by NFKC before matching.
+_CPR = re.compile(r"([0-9]{2})([0-9]{2})([0-9]{2})-?([0-9]{4})")
 
 
 class InvalidCPR(ValueError):
@@ -23,7 +27,7 @@ def _century(yy: int, seventh: int) -> int:
 
 def parse_cpr(raw: str) -> tuple[str, date]:
     """Return the normalised CPR (DDMMYY-SSSS) and the birth date, or raise InvalidCPR."""
-    match = _CPR.match(raw or "")
+    match = _CPR.fullmatch(unicodedata.normalize("NFKC", raw or "").strip())
     if not match:
         raise InvalidCPR("format")
     dd, mm, yy, serial = match.groups()

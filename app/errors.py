@@ -2,13 +2,21 @@
 
 import logging
 
+from flask import current_app, make_response, request
 from flask_babel import gettext as _
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from jinja2_fragments import render_block
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from app.i18n import select_locale
 from app.web import is_fragment_request, render_page
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30  # what a 503 asks clients to wait before trying again
 
 
 def _messages() -> dict:
@@ -38,6 +46,36 @@ def render_error(status: int, title: str | None = None, text: str | None = None,
     return response
 
 
+def database_unavailable(exc: Exception) -> bool:
+    """The database cannot be reached (refused, cut, timed out, no free connection)."""
+    return isinstance(exc, (OperationalError, PoolTimeout)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def render_unavailable():
+    """503 while the database is away: a Danish page that asks nothing of the database.
+
+    The usual page asks the database for the logged-in user and clinic (header, context
+    processors), so it is rendered straight from the template without them; the login itself is
+    untouched and holds again once the database is back.
+    """
+    path = request.full_path.rstrip("?")
+    ctx = {"status": 503, "title": _("Klinikadgang er midlertidigt utilgængelig"),
+           "text": _("Vi kan ikke behandle forespørgsler lige nu. Prøv igen om lidt."),
+           "retry_url": path if request.method == "GET" else None,
+           "current_user": AnonymousUserMixin(), "current_lang": select_locale(),
+           "current_path": path, "kiosk_mode": False}
+    env = current_app.jinja_env
+    if is_fragment_request():
+        response = make_response(render_block(env, "error.html", "content", **ctx), 503)
+        response.headers["HX-Retarget"] = "#main-content"
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = make_response(env.get_template("error.html").render(ctx), 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def init_app(app) -> None:
     """Register the handlers."""
 
@@ -54,5 +92,10 @@ def init_app(app) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
+        if database_unavailable(exc):
+            # The class names only: a driver's message may carry a host or a user name.
+            log.warning("database unavailable: %s (%s)", type(exc).__name__,
+                        type(getattr(exc, "orig", None)).__name__)
+            return render_unavailable()
         log.exception("unhandled error: %s", type(exc).__name__)
         return render_error(500)

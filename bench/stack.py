@@ -179,6 +179,7 @@ def app_environment(*, database_url: str, redis_url: str | None, mail_port: int,
         "MAIL_SERVER": LOOPBACK,
         "MAIL_PORT": str(mail_port),
         "RATELIMIT_KEY_PREFIX": key_prefix,
+        "SESSION_COOKIE_SECURE": "true",  # production requires it; clients here send it over http
         "PYTHONDONTWRITEBYTECODE": "1",
     })
     env.pop("REDIS_URL", None)

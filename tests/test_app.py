@@ -1,9 +1,12 @@
 """The app shell: configuration, security headers, language switch, error pages, dev outbox."""
 
+import os
+
 import pytest
 
 from app import create_app
-from tests.flows import post_form
+from tests.flows import login_as, post_form
+from tests.support import TcpProxy
 
 
 @pytest.mark.parametrize("overrides", [
@@ -13,19 +16,48 @@ from tests.flows import post_form
 ])
 def test_production_refuses_unsafe_settings(tmp_path, overrides):
     config = {"ENV_NAME": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite",
-              "CPR_ENCRYPTION_KEYS": "x", "CPR_INDEX_KEY": "y", **overrides}
+              "CPR_ENCRYPTION_KEYS": "x", "CPR_INDEX_KEY": "y", "SESSION_COOKIE_SECURE": True,
+              **overrides}
     with pytest.raises(RuntimeError):
         create_app(config)
 
 
-def test_production_starts_with_safe_settings_and_no_dev_pages(tmp_path):
+def _production_config(database_url: str, **overrides) -> dict:
     from cryptography.fernet import Fernet
 
-    app = create_app({"ENV_NAME": "production", "SIMULATOR_ENABLED": False,
-                      "SECRET_KEY": "a-real-secret", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
-                      "CPR_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-                      "CPR_INDEX_KEY": "k"})
+    return {"ENV_NAME": "production", "SIMULATOR_ENABLED": False, "SECRET_KEY": "a-real-secret",
+            "DATABASE_URL": database_url, "CPR_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "CPR_INDEX_KEY": "k", "SESSION_COOKIE_SECURE": True, "RATELIMIT_ENABLED": False,
+            **overrides}
+
+
+@pytest.mark.parametrize("overrides", [
+    {"SESSION_COOKIE_SECURE": False},
+    {"SESSION_COOKIE_DOMAIN": "klinikadgang.dk"},  # a __Host- cookie has no Domain
+    {"SESSION_COOKIE_PATH": "/portal"},  # and Path=/
+    {"SESSION_COOKIE_NAME": "klinikadgang"},
+])
+def test_production_refuses_a_session_cookie_that_could_travel_without_tls(tmp_path, overrides):
+    with pytest.raises(RuntimeError, match="SESSION_COOKIE"):
+        create_app(_production_config(f"sqlite:///{tmp_path}/p.db", **overrides))
+
+
+def test_production_starts_with_safe_settings_and_no_dev_pages(database_url):
+    app = create_app(_production_config(database_url))
     assert "dev.outbox" not in app.view_functions
+    answer = app.test_client().get("/login", base_url="https://klinikadgang.example")
+    cookie = answer.headers["Set-Cookie"]
+    assert answer.status_code == 200 and cookie.startswith("__Host-session=")
+    attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+    assert {"secure", "httponly", "path"} <= attributes and "domain" not in attributes
+    assert "; Path=/;" in cookie + ";" and "SameSite=Lax" in cookie
+    app.extensions["db_engine"].dispose()
+
+
+def test_development_keeps_a_plain_session_cookie_over_http(client):
+    """`make run` serves http://127.0.0.1: a Secure or __Host- cookie would never come back."""
+    cookie = client.get("/login").headers["Set-Cookie"]
+    assert cookie.startswith("session=") and "Secure" not in cookie
 
 
 def test_secret_key_is_generated_into_instance_once(tmp_path):
@@ -101,9 +133,21 @@ def test_language_switch_to_english_and_back(client):
     assert '<html lang="da">' in client.get("/login").get_data(as_text=True)
 
 
-def test_language_switch_refuses_open_redirects(client):
-    answer = post_form(client, "/language", {"lang": "en", "next": "//evil.example"}, page="/login")
-    assert answer.location == "/"
+@pytest.mark.parametrize("target", [
+    "//evil.example", "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example",
+    " //evil.example", "/\\evil.example", "/\\/evil.example", "https://evil.example/",
+    "javascript:alert(1)", "/\x00/evil.example", "/\u00a0/evil.example", "login",
+])
+def test_language_switch_refuses_open_redirects(client, target):
+    """Browsers drop tabs and newlines from a URL: "/<TAB>/evil.example" is //evil.example."""
+    answer = post_form(client, "/language", {"lang": "en", "next": target}, page="/login")
+    assert answer.status_code == 303 and answer.location == "/"
+
+
+def test_language_switch_returns_to_a_local_page_with_its_query(client):
+    answer = post_form(client, "/language", {"lang": "en", "next": "/portal/aarhus/?x=1"},
+                       page="/login")
+    assert answer.location == "/portal/aarhus/?x=1"
 
 
 def test_unknown_page_is_a_danish_404(client):
@@ -143,6 +187,102 @@ def test_dev_outbox_lists_received_mail_newest_first(app, client, tmp_path):
 
 def test_healthz(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_checks_the_database(client):
+    answer = client.get("/readyz")
+    assert answer.status_code == 200
+    assert answer.get_json() == {"status": "ready", "checks": {"database": "ok"}}
+
+
+class DatabaseSwitch:
+    """The test database behind a switch, for a real outage: PostgreSQL behind a TCP proxy whose
+    port closes, SQLite as a file opened read-write only if it exists (moved away: down)."""
+
+    def __init__(self, database_url: str):
+        from sqlalchemy.engine import make_url
+
+        self._proxy = self._path = None
+        if database_url.startswith("postgresql"):
+            url = make_url(database_url)
+            self._proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
+            self.url = url.set(port=self._proxy.port).render_as_string(hide_password=False)
+        else:
+            self._path = database_url.removeprefix("sqlite:///")
+            self.url = f"sqlite:///file:{self._path}?mode=rw&uri=true"
+        self._is_up = True
+        self.down()
+
+    def down(self) -> None:
+        if self._is_up:
+            self._proxy.stop() if self._proxy else os.rename(self._path, self._path + ".away")
+        self._is_up = False
+
+    def up(self) -> None:
+        if not self._is_up:
+            self._proxy.start() if self._proxy else os.rename(self._path + ".away", self._path)
+        self._is_up = True
+
+
+@pytest.fixture
+def database_switch(database_url):
+    """The test database, down until the test calls up()."""
+    switch = DatabaseSwitch(database_url)
+    yield switch
+    switch.up()
+    if switch._proxy:
+        switch._proxy.stop()
+
+
+def test_a_database_outage_is_a_danish_503_and_the_same_request_works_once_it_is_back(
+        app_config, database_switch, caplog):
+    app = create_app({**app_config, "DATABASE_URL": database_switch.url})
+    client = app.test_client()
+    for headers in ({}, {"HX-Request": "true"}):
+        answer = client.get("/login", headers=headers)
+        body = answer.get_data(as_text=True)
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "30"
+        assert "Klinikadgang er midlertidigt utilgængelig" in body
+        assert "Prøv igen om lidt" in body and "Fejlen er registreret" not in body
+        assert ("<html" in body) == (not headers)
+    # The page's own language switch works without the database.
+    assert post_form(client, "/language", {"lang": "en", "next": "/login"}).status_code == 303
+    assert "temporarily unavailable" in client.get("/login").get_data(as_text=True)
+    post_form(client, "/language", {"lang": "da", "next": "/login"}, page="/login")
+
+    live = client.get("/healthz")  # the process is up: no dependency is asked
+    assert live.status_code == 200 and live.get_json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.headers["Retry-After"] == "30"
+    assert ready.get_json() == {"status": "unavailable", "checks": {"database": "down"}}
+    assert "Traceback" not in caplog.text
+
+    database_switch.up()
+    page = client.get("/login")
+    assert page.status_code == 200 and "NEMLOG-IN" in page.get_data(as_text=True)
+    assert client.get("/readyz").get_json() == {"status": "ready", "checks": {"database": "ok"}}
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="an outage after a connection was made needs a database server")
+def test_a_logged_in_secretary_gets_the_503_page_while_postgresql_is_away_and_stays_logged_in(
+        app_config, database_switch, request):
+    database_switch.up()
+    app_config["DATABASE_URL"] = database_switch.url
+    app = request.getfixturevalue("app")
+    client = login_as(app.test_client(), "jonas.holm", function="secretary")
+    assert client.get("/clinic/patients/").status_code == 200
+    database_switch.down()  # every open connection is cut, and new ones are refused
+    for _ in range(2):
+        answer = client.get("/clinic/patients/")
+        body = answer.get_data(as_text=True)
+        assert answer.status_code == 503 and "Klinikadgang er midlertidigt utilgængelig" in body
+        assert answer.headers["Retry-After"] == "30"
+    assert client.get("/readyz").status_code == 503
+    database_switch.up()
+    answer = client.get("/clinic/patients/")
+    assert answer.status_code == 200 and "Jonas Holm" in answer.get_data(as_text=True)
 
 
 def test_demo_patients_are_fictitious_and_loaded_once(app):

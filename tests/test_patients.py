@@ -6,6 +6,7 @@ from sqlmodel import select
 from app.db import get_session
 from app.models import AuditEvent, PatientRecord
 from tests.flows import login_as, post_form, query_one
+from tests.support import csrf_from
 
 OLE = {"cpr": "030344-1357", "first_name": "Ole", "last_name": "Hansen",
        "email": "ole.hansen@example.dk", "mobile": "", "address": "Vestergade 1",
@@ -75,6 +76,42 @@ def test_duplicate_cpr_opens_the_existing_card(app, jonas):
     second = create(jonas, first_name="Anden")
     assert second.location == first.location
     assert len(query_one(app, select(PatientRecord))) == 1
+
+
+def test_cpr_in_full_width_digits_finds_the_same_patient(app, jonas):
+    """０３０３４４-１３５７ is Ole's CPR typed with an East Asian keyboard: no second stamkort."""
+    first = create(jonas)
+    again = create(jonas, cpr="０３０３４４－１３５７", first_name="Anden")
+    assert again.status_code == 303 and again.location == first.location
+    assert "Patienten findes allerede" in jonas.get(again.location).get_data(as_text=True)
+    assert len(query_one(app, select(PatientRecord))) == 1
+    found = post_form(jonas, "/clinic/patients/", {"q": "０３０３４４１３５７"})
+    assert "Hansen, Ole" in found.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("number", ["٠٣٠٣٤٤-١٣٥٧", "०३०३४४-१३५७", "030344-1357\u200b"])
+def test_cpr_in_other_digits_is_refused(app, jonas, number):
+    """Arabic-Indic, Devanagari digits (Python's \\d accepts them) and invisible characters."""
+    answer = create(jonas, cpr=number)
+    assert answer.status_code == 422
+    assert "Skriv et gyldigt CPR-nummer" in answer.get_data(as_text=True)
+    assert query_one(app, select(PatientRecord)) == []
+
+
+def test_a_search_longer_than_any_name_is_refused_with_a_danish_message(app, jonas):
+    create(jonas)
+    page = jonas.get("/clinic/patients/").get_data(as_text=True)
+    assert 'maxlength="200"' in page
+    for query in ("hansen " * 40, "x" * 100_000):
+        answer = post_form(jonas, "/clinic/patients/", {"q": query})
+        body = answer.get_data(as_text=True)
+        assert answer.status_code == 422 and "Skriv højst 200 tegn" in body
+        assert "Hansen, Ole" not in body
+        rows = jonas.post("/clinic/patients/", data={"q": query, "csrf_token": csrf_from(page)},
+                          headers={"HX-Request": "true", "HX-Target": "patient-results"})
+        assert rows.status_code == 422 and "Skriv højst 200 tegn" in rows.get_data(as_text=True)
+    assert "Hansen, Ole" in post_form(jonas, "/clinic/patients/", {"q": "hansen " * 28})\
+        .get_data(as_text=True)
 
 
 def test_reveal_cpr_is_audited_and_only_by_post(app, jonas):

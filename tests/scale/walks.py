@@ -32,6 +32,10 @@ class Alternating:
         self.turn += 1
         answer = self.http.request(method, base + path, allow_redirects=False, timeout=60,
                                    **kwargs)
+        for cookie in self.http.cookies:
+            # Production's session cookie is Secure; on loopback no TLS terminator stands in
+            # front, so the jar sends it over http as the browser would over https.
+            cookie.secure = False
         self.log.append((base, method, parts.path, answer.status_code))
         return answer
 

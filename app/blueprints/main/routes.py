@@ -1,4 +1,7 @@
-"""Views of the start page and the language switch."""
+"""Views of the start page, the language switch and the health checks."""
+
+import unicodedata
+from urllib.parse import urlsplit
 
 from flask import current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required
@@ -9,15 +12,31 @@ from app.blueprints.main import bp
 from app.blueprints.profile.services import confirmation_due
 from app.blueprints.selection.services import clinic_choices
 from app.db import get_session
+from app.errors import RETRY_AFTER_SECONDS
+from app.health import readiness
 from app.models import Clinic, Membership
 from app.web import redirect_303, render_page
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local paths may be redirected to (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only a path on this site may be redirected to (no open redirect)."""
+    if target and _is_local_path(target):
         return target
     return url_for("main.index")
+
+
+def _is_local_path(target: str) -> bool:
+    """An absolute path without scheme or host, and nothing a browser would strip or reinterpret.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so "/<TAB>/evil"
+    and "/\\evil" lead to another host; any control character, whitespace or backslash is refused.
+    """
+    if any(char.isspace() or char == "\\" or unicodedata.category(char)[0] == "C"
+           for char in target):
+        return False
+    parts = urlsplit(target)
+    return (target.startswith("/") and not target.startswith("//")
+            and not parts.scheme and not parts.netloc)
 
 
 @bp.get("/")
@@ -50,11 +69,17 @@ def set_language():
 
 @bp.get("/healthz")
 def healthz():
-    """Liveness for load balancers: the database answers."""
-    get_session().exec(select(1)).one()
+    """Liveness: the process answers (restart it if not). Asks no dependency."""
     return {"status": "ok"}
 
 
+@bp.get("/readyz")
+def readyz():
+    """Readiness: the database answers (and Redis, when configured); 503 while it does not."""
+    report, ready = readiness()
+    if ready:
+        return report
+    return report, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 @bp.get("/clinic/clinical")

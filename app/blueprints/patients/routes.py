@@ -31,12 +31,21 @@ def index():
     """
     source = request.form if request.method == "POST" else request.args
     query = source.get("q", "")
+    if len(query) > svc.MAX_QUERY_LENGTH:  # refused, not cut: a cut search finds other people
+        return _patient_list(query, svc.SearchPage([], 1, False), status=422, query_error=_(
+            "Søgningen er for lang. Skriv højst %(count)s tegn.", count=svc.MAX_QUERY_LENGTH))
     result = svc.search_patients(clinic_id=current_clinic().id, query=query,
                                  page=source.get("page", 1, type=int))
+    return _patient_list(query, result)
+
+
+def _patient_list(query: str, result, status: int = 200, query_error: str | None = None):
+    """The patient list page, or only its result rows for the active search."""
     block = "results" if is_fragment_request() and request.htmx.target == "patient-results" \
         else "content"
-    return render_page("patients/index.html", block=block, query=query, result=result,
-                       masked=svc.masked_cpr)
+    return render_page("patients/index.html", block=block, status=status, query=query,
+                       result=result, masked=svc.masked_cpr, query_error=query_error,
+                       max_query_length=svc.MAX_QUERY_LENGTH)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -24,6 +24,9 @@ class SearchPage:
 
 
 MAX_WORDS = 5
+# Longer than any "first last" (100 + 1 + 100 characters); a longer search cannot match, and
+# SQLite refuses a LIKE pattern over 50,000 bytes.
+MAX_QUERY_LENGTH = 200
 # Rows whose first name holds every word are read whole while there are at most this many;
 # more, and such rows are common enough everywhere that the filtered name order is quick.
 DENSE_FIRST_NAMES = 1000
