@@ -144,6 +144,10 @@ class Walk:
         if url.startswith("/"):
             url = self.app_url + url
         answer = self.http.request(method, url, allow_redirects=False, timeout=30, **kwargs)
+        for cookie in self.http.cookies:
+            # Production's session cookie is Secure; on loopback no TLS terminator stands in
+            # front, so the jar sends it over http as the browser would over https.
+            cookie.secure = False
         self.record(label, answer.elapsed.total_seconds() * 1000, answer.status_code)
         if answer.status_code not in expect:
             raise WalkError(f"{label}: {answer.status_code}")
