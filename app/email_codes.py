@@ -79,6 +79,11 @@ def _state_query():
     return select(EmailCode, failures).where(EmailCode.id == newest)
 
 
+def _live(code: EmailCode | None, now) -> bool:
+    """A code that may still be typed: a used or expired one never holds back a new one."""
+    return code is not None and code.used_at is None and code.expires_at > now
+
+
 def _state(email: str, purpose: str) -> tuple[EmailCode | None, int]:
     """The newest code of this address and the wrong tries in the window, in one query at most."""
     known = g.get("email_code_state", {})
@@ -103,7 +108,7 @@ def send_code(*, email: str, purpose: str, template: str, subject: str, **link) 
     previous, failures = _state(email, purpose)
     if failures >= cfg["EMAIL_CODE_MAX_FAILURES"]:
         return CodeResult(False, "locked")
-    if previous is not None:
+    if _live(previous, now):
         wait = cfg["EMAIL_CODE_RESEND_COOLDOWN"] - (now - previous.created_at).total_seconds()
         if wait > 0:
             return CodeResult(False, "cooldown", wait_seconds=math.ceil(wait))
@@ -137,7 +142,7 @@ def verify_code(*, email: str, purpose: str, code: str, commit: bool = True) -> 
     latest, failures = _state(email, purpose)
     if failures >= cfg["EMAIL_CODE_MAX_FAILURES"]:
         return CodeResult(False, "locked")
-    if latest is None or latest.used_at is not None or latest.expires_at <= now:
+    if not _live(latest, now):
         return CodeResult(False, "expired")
     if codes_match(latest.code_hash, code):
         latest.used_at = now
@@ -156,7 +161,8 @@ def verify_code(*, email: str, purpose: str, code: str, commit: bool = True) -> 
 def resend_wait_seconds(*, email: str, purpose: str) -> int:
     """Seconds left before another code may be sent to this address."""
     latest = _state(_normalise(email), purpose)[0]
-    if latest is None:
+    now = utcnow()
+    if not _live(latest, now):
         return 0
-    elapsed = (utcnow() - latest.created_at).total_seconds()
+    elapsed = (now - latest.created_at).total_seconds()
     return max(0, math.ceil(current_app.config["EMAIL_CODE_RESEND_COOLDOWN"] - elapsed))

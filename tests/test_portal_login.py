@@ -252,3 +252,38 @@ def test_mitid_outage_explains_and_points_to_security_code(client, simulator):
     body = answer.get_data(as_text=True)
     assert answer.status_code == 503 and "MitID svarer ikke lige nu" in body
     assert "sikkerhedskode" in body and 'href="/portal/aarhus"' in body
+
+
+def test_logging_in_again_within_a_minute_sends_a_new_code(sofie, outbox):
+    """A used code never holds back the next one: log in, log out, log in again at once."""
+    code_login(sofie, outbox, "aarhus", SOFIE)
+    logout(sofie, "aarhus")
+    sent = len(outbox)
+    again = start_code_login(sofie, "aarhus", SOFIE)
+    assert len(outbox) == sent + 1, "the page says a code was sent: one must have been"
+    assert "Vi har sendt en sikkerhedskode" in sofie.get(again.location).get_data(as_text=True)
+    done = post(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code_from(outbox[-1])})
+    assert (done.status_code, done.location) == (303, "/portal/aarhus/hjem")
+
+
+def test_an_expired_code_never_holds_back_the_next_one(sofie, outbox, clock, app):
+    app.config["EMAIL_CODE_RESEND_COOLDOWN"] = 15 * 60  # longer than the code lives
+    start_code_login(sofie, "aarhus", SOFIE)
+    clock.now += timedelta(minutes=11)
+    sent = len(outbox)
+    start_code_login(sofie, "aarhus", SOFIE)
+    assert len(outbox) == sent + 1
+    done = post(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code_from(outbox[-1])})
+    assert done.location == "/portal/aarhus/hjem"
+
+
+def test_a_second_login_within_the_cooldown_says_the_earlier_code_still_works(sofie, outbox):
+    start_code_login(sofie, "aarhus", SOFIE)
+    sent = len(outbox)
+    again = start_code_login(sofie, "aarhus", SOFIE, htmx=True)
+    body = again.get_data(as_text=True) + sofie.get("/portal/aarhus/log-ind/sikkerhedskode").text
+    assert len(outbox) == sent, "the cooldown holds back a second mail"
+    assert "Vi har sendt en sikkerhedskode" not in body
+    assert "Vi sendte for lidt siden en sikkerhedskode" in body
+    done = post(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code_from(outbox[-1])})
+    assert done.location == "/portal/aarhus/hjem"

@@ -22,7 +22,7 @@ from app.portal_sessions import portal_clinic, start_portal_session
 from app.security import cpr_index
 
 log = logging.getLogger(__name__)
-LOGIN_KEY = "portal_login"  # {"user", "clinic", "at"}: CPR and password were right; code pending
+LOGIN_KEY = "portal_login"  # {"user", "clinic", "at", "earlier"}: CPR and password were right; code pending
 LOGIN_STEP_SECONDS = 15 * 60
 
 
@@ -64,7 +64,9 @@ def login(clinic_key: str):
         return _refuse(clinic, form, _("Vi kunne ikke sende e-mailen lige nu. Prøv igen om lidt."))
     if reason == "locked":
         return _refuse(clinic, form, _("For mange forkerte forsøg. Prøv igen senere."))
-    session[LOGIN_KEY] = {"user": user.id, "clinic": clinic.id, "at": int(utcnow().timestamp())}
+    # "earlier": no new mail (cooldown), the code sent moments ago still works; the page says so.
+    session[LOGIN_KEY] = {"user": user.id, "clinic": clinic.id, "at": int(utcnow().timestamp()),
+                          "earlier": reason == "cooldown"}
     url = url_for("portal.security_code", clinic_key=clinic_key)
     return advance(url, lambda push_url: _code_page(clinic, user, push_url=push_url))
 
@@ -80,7 +82,8 @@ def _pending_login(clinic: Clinic) -> PortalUser | None:
 
 def _code_page(clinic, user, form=None, status=200, push_url=None):
     return page("portal/security_code.html", clinic, status=status, push_url=push_url,
-                form=form or SecurityCodeForm(formdata=None), address=user.email)
+                form=form or SecurityCodeForm(formdata=None), address=user.email,
+                earlier=(session.get(LOGIN_KEY) or {}).get("earlier", False))
 
 
 @bp.route("/<clinic_key>/log-ind/sikkerhedskode", methods=["GET", "POST"])
