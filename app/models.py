@@ -311,6 +311,12 @@ class PatientRecord(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=254)
     mobile: str | None = Field(default=None, max_length=20)
     no_mitid: bool = False  # "Patienten har ikke MitID": security-code login without MitID
+    # With no_mitid, the portal user's e-mail address that a clinic user confirmed belongs to
+    # the patient (lower-cased), by whom and when: a self-registration never confirmed with
+    # MitID logs in here only while its address is this one. Unticking no_mitid clears it.
+    vouched_email: str | None = Field(default=None, max_length=254)
+    email_vouched_by: int | None = Field(default=None, foreign_key="staff_user.id")
+    email_vouched_at: datetime | None = None
     portal_user_id: int | None = Field(default=None, foreign_key="portal_user.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

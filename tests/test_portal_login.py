@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from app.blueprints.portal.accounts import create_portal_user_from_record
+from app.blueprints.portal.accounts import create_portal_user_from_record, vouch_for_email
 from app.db import get_session
 from app.models import AuditEvent, PatientRecord, PortalSession
 from tests.flows import query_one
@@ -108,7 +108,7 @@ def test_unknown_cpr_gets_the_same_answer_as_a_wrong_password(sofie):
         assert "Forkert CPR-nummer eller adgangskode." in answer.get_data(as_text=True)
 
 
-def test_first_login_of_a_self_registered_user_needs_mitid_unless_the_clinic_ticked_no_mitid(
+def test_first_login_of_a_self_registered_user_needs_mitid_unless_the_clinic_vouched(
         app, client, outbox):
     post(client, "/portal/aarhus/opret", registration_data())  # MitID never completed
     refused = start_code_login(client, "aarhus", SOFIE)
@@ -128,6 +128,11 @@ def test_first_login_of_a_self_registered_user_needs_mitid_unless_the_clinic_tic
         link = create_portal_user_from_record(record=record, staff_user_id=1)
         assert link.created is False  # the existing (self-registered) user was linked
     assert outbox == []
+    # Linking is not vouching: the clinic has not said the address is the patient's.
+    assert start_code_login(client, "aarhus", SOFIE).status_code == 422
+    with app.test_request_context():
+        record = get_session().get(PatientRecord, record_id)
+        vouch_for_email(record=record, staff_user_id=1, use_card_email=False)
     done = code_login(client, outbox, "aarhus", SOFIE)
     # Her unconfirmed registration never recorded the terms: she accepts them now, as herself.
     assert done.location == "/portal/aarhus/vilkaar/accepter"

@@ -254,11 +254,15 @@ def test_an_existing_child_is_reported_to_the_guardian(app, client):
     assert len(query_one(app, select(PortalUser))) == 1
 
 
-def test_an_unconfirmed_registration_is_replaced_and_purged_after_a_day(app, client, clock):
+def test_an_unconfirmed_registration_is_dropped_by_the_owners_mitid_and_purged_after_a_day(
+        app, client, clock):
     post(client, "/portal/aarhus/opret", registration_data(email="a@example.dk",
                                                            email_confirm="a@example.dk"))
     first = portal_user(app, "sofie.nielsen")
-    back = register(client, "aarhus")  # a new registration of the same CPR, confirmed this time
+    back = register(client, "aarhus")  # the same CPR again: her MitID drops the first one
+    assert back.location == "/portal/aarhus/oprettelse/unconfirmed"
+    assert portal_user(app, "sofie.nielsen") is None
+    back = register(client, "aarhus")
     assert back.location == "/portal/aarhus/hjem"
     second = portal_user(app, "sofie.nielsen")
     assert first.email == "a@example.dk" and first.mitid_verified_at is None

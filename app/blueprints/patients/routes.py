@@ -13,9 +13,10 @@ from app.blueprints.patients import bp
 from app.blueprints.patients import services as svc
 from app.blueprints.patients.forms import CommunicationForm, NewPatientForm, StamdataForm
 from app.blueprints.portal import accounts
+from app.blueprints.portal import services as portal_svc
 from app.db import get_session
 from app.forms import normalise_mobile
-from app.models import PortalUser
+from app.models import PortalUser, StaffUser
 from app.web import is_fragment_request, redirect_303, render_page
 
 TABS = ("stamdata", "communication", "portal")
@@ -118,6 +119,12 @@ def communication(record_id: int):
                                  email=form.email.data, mobile=normalise_mobile(form.mobile.data),
                                  no_mitid=form.no_mitid.data)
         flash(_("Kommunikation er gemt."), "success")
+        user = portal_state(record)["user"]
+        if user is not None and portal_svc.needs_vouching(user, record) \
+                and not portal_svc.email_vouched(user, record):
+            flash(_("Bekræft under Patientportal, at brugerens e-mailadresse tilhører patienten."),
+                  "info")
+            return redirect_303(url_for("patients.portal", record_id=record.id))
         return redirect_303(url_for("patients.communication", record_id=record.id))
     return _card(record, "communication", 422 if form.is_submitted() else 200, form=form)
 
@@ -126,8 +133,12 @@ def portal_state(record) -> dict:
     """What the Patientportal tab shows: the CPR's portal user (if any) and its link here."""
     user = get_session().exec(select(PortalUser).where(
         PortalUser.cpr_index == record.cpr_index)).first()
+    vouched_by = get_session().get(StaffUser, record.email_vouched_by) \
+        if user is not None and portal_svc.email_vouched(user, record) else None
     return {"user": user, "linked": user is not None and record.portal_user_id == user.id,
-            "activated": bool(user and user.activated_at)}
+            "activated": bool(user and user.activated_at),
+            "needs_vouching": user is not None and portal_svc.needs_vouching(user, record),
+            "vouched_by": vouched_by}
 
 
 @bp.get("/<int:record_id>/portal")
@@ -145,8 +156,10 @@ def _portal_action(record_id: int, action):
         message = action(record)
     except accounts.PortalAccountError as exc:
         error = {"no_email": _("Patienten skal have en e-mailadresse. Udfyld den under "
+                               "Kommunikation."),
+                 "no_mitid": _("Sæt først flueben ved 'Patienten har ikke MitID' under "
                                "Kommunikation.")}.get(exc.reason, _("Handlingen kunne ikke "
-                                                                     "udføres."))
+                                                                    "udføres."))
         return _card(record, "portal", 422, portal=portal_state(record), error=error)
     except (smtplib.SMTPException, OSError):
         get_session().rollback()
@@ -182,4 +195,17 @@ def resend_activation(record_id: int):
                      target_type="portal_user", target_id=user.id, clinic_id=record.clinic_id)
         get_session().commit()
         return _("Aktiveringslinket er sendt igen.")
+    return _portal_action(record_id, act)
+
+
+@bp.post("/<int:record_id>/portal/vouch")
+@require_permission("patients")
+def vouch_for_email(record_id: int):
+    """Bekræft e-mailadressen (or Erstat med stamkortets e-mail) for "Patienten har ikke MitID"."""
+    use_card = request.form.get("email") == "card"
+
+    def act(record):
+        accounts.vouch_for_email(record=record, staff_user_id=current_user.user.id,
+                                 use_card_email=use_card)
+        return _("E-mailadressen er bekræftet. Patienten kan nu logge ind med sikkerhedskode.")
     return _portal_action(record_id, act)

@@ -7,6 +7,7 @@ from sqlalchemy import and_, func, text
 from sqlmodel import select
 
 from app import audit, cpr
+from app.blueprints.portal import accounts
 from app.clock import utcnow
 from app.db import get_session
 from app.models import PatientRecord
@@ -237,6 +238,8 @@ def update_communication(record: PatientRecord, *, staff_user_id: int, email, mo
         audit.record("patient_no_mitid_set" if no_mitid else "patient_no_mitid_cleared",
                      actor=f"staff:{staff_user_id}", target_type="patient_record",
                      target_id=record.id, clinic_id=record.clinic_id)
+        if not no_mitid:
+            accounts.clear_email_vouching(record, staff_user_id=staff_user_id)
     if changed:
         _audit_change(record, staff_user_id, "patient_communication_changed", changed)
     return changed

@@ -78,6 +78,41 @@ def create_portal_user_from_record(*, record: PatientRecord, staff_user_id: int)
     return RecordLink(user, created=True)
 
 
+def vouch_for_email(*, record: PatientRecord, staff_user_id: int, use_card_email: bool) -> None:
+    """The clinic confirms that the portal user's e-mail belongs to the patient; commits.
+
+    With use_card_email the portal user's address is first replaced by the stamkort's. Needs
+    "Patienten har ikke MitID" on the record (PortalAccountError "no_mitid"), a portal user of
+    its CPR ("not_found") and, for the card's address, one on the card ("no_email").
+    """
+    db = get_session()
+    user = svc.find_user(record.cpr_index)
+    if user is None:
+        raise PortalAccountError("not_found")
+    if not record.no_mitid:
+        raise PortalAccountError("no_mitid")
+    if use_card_email:
+        if not record.email:
+            raise PortalAccountError("no_email")
+        user.email = record.email.strip().lower()
+    record.vouched_email = user.email.strip().lower()
+    record.email_vouched_by = staff_user_id
+    record.email_vouched_at = utcnow()
+    audit.record("portal_email_vouched", actor=f"staff:{staff_user_id}",
+                 target_type="portal_user", target_id=user.id, clinic_id=record.clinic_id,
+                 patient_record_id=record.id, address="card" if use_card_email else "user")
+    db.commit()
+
+
+def clear_email_vouching(record: PatientRecord, *, staff_user_id: int) -> None:
+    """"Patienten har ikke MitID" was unticked: the vouching goes with it (audited); no commit."""
+    if record.email_vouched_by is None:
+        return
+    record.vouched_email = record.email_vouched_by = record.email_vouched_at = None
+    audit.record("portal_email_vouch_cleared", actor=f"staff:{staff_user_id}",
+                 target_type="patient_record", target_id=record.id, clinic_id=record.clinic_id)
+
+
 def pending_registration_requests(*, clinic_id: int) -> list[tuple[RegistrationRequest, PortalUser]]:
     """The clinic's requests that wait for a decision, oldest first, with the patient."""
     return list(get_session().exec(

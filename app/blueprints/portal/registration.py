@@ -2,12 +2,15 @@
 
 The typed details wait in a PortalUser row that is not yet activated (created_by "self" or
 "guardian", activated_at None). Only a MitID login whose CPR matches the typed one activates it;
-an unconfirmed row carries no rights, so a new registration of the same CPR may replace it and it
-is deleted after 24 hours. The browser keeps only a keyed reference to the row (never the CPR, the
-e-mail or the password), and the same kind of reference when the CPR already has a user, so the
-form's answer does not tell whether a CPR number is a user.
+an unconfirmed row carries no rights and is deleted after 24 hours, or at once when the CPR's
+owner shows up with MitID. Another submit of the same CPR never replaces it (whoever submits is
+anonymous). The browser keeps only a reference to the attempt: a random nonce and a keyed hash
+binding it to the typed CPR and row (never the CPR, the e-mail or the password). An attempt at
+a CPR that already has a user hashes the password too and gets the same kind of reference, so
+neither the answer, the cookie nor the time taken tells whether a CPR number is a user.
 """
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,7 +30,8 @@ UNCONFIRMED_TTL = timedelta(hours=24)
 class Outcome:
     """What a MitID confirmation led to: the user and one of the kinds below.
 
-    created | requested | closed | existing (self); child_created | child_requested | child_closed |
+    created | requested | closed | existing | unconfirmed (an earlier, unconfirmed registration
+    of the CPR was dropped) (self); child_created | child_requested | child_closed |
     child_existing (guardian); mismatch (the MitID CPR is not the typed one).
     """
 
@@ -35,20 +39,28 @@ class Outcome:
     user: PortalUser | None = None
 
 
-def _ref(kind: str, index: str, secret: str) -> str:
-    """A keyed reference for the session: binds the MitID answer to the typed CPR and row."""
-    return keyed_hash(f"{kind}:{index}:{secret}", "portal-registration")[:40]
+def _ref(kind: str, index: str, nonce: str, secret: str) -> str:
+    """The session's reference to one attempt: its nonce and a keyed hash of the CPR and row."""
+    digest = keyed_hash(f"{kind}:{index}:{nonce}:{secret}", "portal-registration")[:40]
+    return f"{nonce}.{digest}"
+
+
+def _nonce(ref: str) -> str:
+    return ref.partition(".")[0]
 
 
 def _replaceable(user: PortalUser) -> bool:
-    """An unconfirmed self-registration that no clinic has taken on."""
+    """An unconfirmed self-registration that no clinic has taken on (linked, requested, vouched)."""
     if not svc.is_unconfirmed(user):
         return False
     db = get_session()
-    linked = db.exec(select(PatientRecord.id).where(PatientRecord.portal_user_id == user.id)).first()
+    taken_on = db.exec(select(PatientRecord.id).where(
+        (PatientRecord.portal_user_id == user.id) | ((PatientRecord.cpr_index == user.cpr_index)
+                                                     & PatientRecord.email_vouched_by.is_not(None)))
+    ).first()
     requested = db.exec(select(RegistrationRequest.id).where(
         RegistrationRequest.portal_user_id == user.id)).first()
-    return linked is None and requested is None
+    return taken_on is None and requested is None
 
 
 def _delete(user: PortalUser) -> None:
@@ -70,12 +82,28 @@ def purge_unconfirmed() -> int:
     return len(stale)
 
 
+def discard_unconfirmed(user: PortalUser, *, clinic_id: int) -> bool:
+    """The CPR's owner came with MitID: drop an unconfirmed registration nobody took on; commits.
+
+    It was typed by someone who knew the CPR number, perhaps the owner, perhaps not; either way
+    the owner registers afresh. Returns False (nothing done) for any other user.
+    """
+    if not _replaceable(user):
+        return False
+    _delete(user)
+    audit.record("portal_registration_unconfirmed_discarded", actor="anonymous",
+                 clinic_id=clinic_id)
+    get_session().commit()
+    return True
+
+
 def _pending_row(*, cpr: str, born, created_by: str, first_name: str, last_name: str, email: str,
-                 mobile: str | None, password: str, guardian_index: str | None = None) -> PortalUser:
+                 mobile: str | None, password_hash: str,
+                 guardian_index: str | None = None) -> PortalUser:
     db = get_session()
     user = PortalUser(cpr_encrypted=encrypt_cpr(cpr), cpr_index=cpr_index(cpr), birth_date=born,
                       first_name=first_name, last_name=last_name, email=email, mobile=mobile,
-                      password_hash=hash_password(password), guardian_cpr_index=guardian_index,
+                      password_hash=password_hash, guardian_cpr_index=guardian_index,
                       created_by=created_by)
     db.add(user)
     db.flush()
@@ -93,16 +121,16 @@ def start_registration(*, cpr: str, born, first_name: str, last_name: str, email
     kind = "guardian" if guardian_cpr else "self"
     index = cpr_index(cpr)
     confirmer = cpr_index(guardian_cpr) if guardian_cpr else index
-    existing = svc.find_user(index)
-    if existing is not None and not _replaceable(existing):
+    nonce = secrets.token_urlsafe(16)
+    password_hash = hash_password(password)  # for a CPR that is a user too: the same work
+    if svc.find_user(index) is not None:  # a user, or somebody's pending registration: kept
         db.commit()
-        return _ref(kind, confirmer, "existing")
-    if existing is not None:
-        _delete(existing)
+        return _ref(kind, confirmer, nonce, "existing")
     user = _pending_row(cpr=cpr, born=born, created_by=kind, first_name=first_name,
-                        last_name=last_name, email=email, mobile=mobile, password=password,
+                        last_name=last_name, email=email, mobile=mobile,
+                        password_hash=password_hash,
                         guardian_index=cpr_index(guardian_cpr) if guardian_cpr else None)
-    ref = _ref(kind, confirmer, user.password_hash)
+    ref = _ref(kind, confirmer, nonce, user.password_hash)
     db.commit()
     return ref
 
@@ -130,10 +158,13 @@ def confirm_self(*, clinic, ref: str, identity) -> Outcome:
     index = cpr_index(identity.cpr)
     user = svc.find_user(index)
     db = get_session()
-    if user is not None and ref == _ref("self", index, "existing"):
+    nonce = _nonce(ref)
+    if user is not None and ref == _ref("self", index, nonce, "existing"):
+        if discard_unconfirmed(user, clinic_id=clinic.id):
+            return Outcome("unconfirmed")
         return Outcome("existing", user)  # logged in like a MitID login; the typed details are dropped
     if user is None or not svc.is_unconfirmed(user) or user.created_by != "self" \
-            or ref != _ref("self", index, user.password_hash):
+            or ref != _ref("self", index, nonce, user.password_hash):
         audit.record("portal_registration_cpr_mismatch", actor="anonymous", clinic_id=clinic.id)
         db.commit()
         return Outcome("mismatch")
@@ -152,13 +183,14 @@ def confirm_child(*, clinic, ref: str, identity) -> Outcome:
     """The guardian's MitID came back: activate the child whose guardian CPR is this one; commits."""
     guardian_index = cpr_index(identity.cpr)
     db = get_session()
-    if ref == _ref("guardian", guardian_index, "existing"):
+    nonce = _nonce(ref)
+    if ref == _ref("guardian", guardian_index, nonce, "existing"):
         return Outcome("child_existing")
     candidates = db.exec(select(PortalUser).where(
         PortalUser.guardian_cpr_index == guardian_index, PortalUser.created_by == "guardian",
         PortalUser.activated_at.is_(None))).all()
     child = next((row for row in candidates
-                  if ref == _ref("guardian", guardian_index, row.password_hash)), None)
+                  if ref == _ref("guardian", guardian_index, nonce, row.password_hash)), None)
     if child is None:
         audit.record("portal_registration_cpr_mismatch", actor="anonymous", clinic_id=clinic.id,
                      guardian=True)

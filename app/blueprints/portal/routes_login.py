@@ -169,8 +169,8 @@ def _mitid_logged_in(clinic, identity, _ref):
     user = svc.find_user(cpr_index(identity.cpr))
     if user is None:
         return redirect(url_for("portal.outcome", clinic_key=clinic.key, kind="not_registered"))
-    if svc.is_unconfirmed(user) and not svc.registered_clinics(user):
-        # Typed by someone, never confirmed, not vouched for by a clinic: never adopted by MitID.
+    if svc.is_unconfirmed(user) and registration.discard_unconfirmed(user, clinic_id=clinic.id):
+        # Typed by someone, never confirmed, not taken on by a clinic: never adopted by MitID.
         return redirect(url_for("portal.outcome", clinic_key=clinic.key, kind="unconfirmed"))
     return _log_in_with_mitid(clinic, user, identity)
 
@@ -183,6 +183,8 @@ def _registration_confirmed(clinic, identity, ref):
         flash(_("Du er allerede oprettet som bruger på Patientportalen, så der er ikke oprettet en "
                 "ny bruger. Dine oplysninger er ikke ændret."))
         return _log_in_with_mitid(clinic, result.user, identity)
+    if result.kind == "unconfirmed":
+        return redirect(url_for("portal.outcome", clinic_key=clinic.key, kind="unconfirmed"))
     if result.kind == "created":
         flash(_("Din bruger er oprettet, og du er logget ind."))
         return _log_in_with_mitid(clinic, result.user, identity)

@@ -102,15 +102,34 @@ def register_at_clinic(*, user: PortalUser, clinic: Clinic, actor_name: str) -> 
     return "closed"
 
 
+def email_vouched(user: PortalUser, record: PatientRecord | None) -> bool:
+    """Whether the clinic, with "Patienten har ikke MitID", vouched for the user's current address."""
+    return bool(record and record.no_mitid and record.email_vouched_by is not None
+                and record.vouched_email == user.email.strip().lower())
+
+
+def needs_vouching(user: PortalUser, record: PatientRecord | None) -> bool:
+    """A self-registration never confirmed with MitID, at a clinic that ticked no_mitid for it."""
+    return bool(record and record.no_mitid and user.mitid_verified_at is None
+                and user.created_by == "self")
+
+
 def security_code_allowed(user: PortalUser, clinic: Clinic) -> bool:
     """Security-code login needs a MitID-confirmed identity, a guardian-confirmed child, or the
-    clinic's "Patienten har ikke MitID" on its record of this person."""
+    clinic's "Patienten har ikke MitID" on its record of this person.
+
+    The seed makes the clinic answer for the address the code goes to: a user the clinic created
+    has the clinic's address; a self-registration (typed by anyone who knows the CPR number)
+    also needs the clinic to have vouched for its address (email_vouched).
+    """
     if user.mitid_verified_at is not None:
         return True
     if user.created_by == "guardian" and user.activated_at is not None:
         return True
     record = clinic_record(user, clinic)
-    return bool(record and record.no_mitid)
+    if not (record and record.no_mitid):
+        return False
+    return email_vouched(user, record) if user.created_by == "self" else True
 
 
 def count_login_failure(user: PortalUser, what: str) -> None:
