@@ -15,4 +15,7 @@ AUDIT_LABELS = {
     "registration_request_rejected": _l("Anmodning om oprettelse afvist"),
     "portal_user_created_by_clinic": _l("Oprettet som bruger på Patientportalen"),
     "activation_link_sent": _l("Aktiveringslink sendt"),
+    "portal_email_vouched": _l("Patientportal-brugerens e-mail bekræftet af klinikken"),
+    "portal_email_vouch_cleared": _l("Klinikkens bekræftelse af e-mail fjernet"),
+    "portal_user_unlinked": _l("Ubekræftet bruger fjernet fra stamkortet"),
 }

@@ -10,8 +10,10 @@ from tests.portal_flows import (
     CPR,
     add_record,
     code_login,
+    portal_mitid,
     portal_user,
     post,
+    register,
     registration_data,
     start_code_login,
 )
@@ -150,3 +152,21 @@ def test_a_stranger_cannot_vouch_nor_another_clinics_staff(app, stranger, outbox
     assert _record(app, record_id).email_vouched_by is None
     assert start_code_login(stranger, "aarhus", SOFIE).status_code == 422
     assert outbox == []
+
+
+def test_the_owners_mitid_never_adopts_a_strangers_registration_the_clinic_linked(
+        app, stranger, jonas, outbox):
+    """Linked by "Tilknyt eksisterende bruger" but never vouched: Sofie's MitID drops it."""
+    record_id = add_record(app, "aarhus", "sofie.nielsen", email="sofie.nielsen@example.dk")
+    post_form(jonas, f"/clinic/patients/{record_id}/portal/create", {})
+    sofie = app.test_client()
+    back = portal_mitid(sofie, "aarhus", "sofie.nielsen")
+    assert back.location == "/portal/aarhus/oprettelse/unconfirmed"
+    assert portal_user(app, "sofie.nielsen") is None
+    assert _record(app, record_id).portal_user_id is None
+    assert start_code_login(stranger, "aarhus", SOFIE).status_code == 422
+    again = register(sofie, "aarhus")
+    assert again.location == "/portal/aarhus/bekraeft"  # linked; the card has no mobile yet
+    user = portal_user(app, "sofie.nielsen")
+    assert user.email == "sofie.nielsen@example.dk"
+    assert _record(app, record_id).portal_user_id == user.id

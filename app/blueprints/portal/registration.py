@@ -49,18 +49,26 @@ def _nonce(ref: str) -> str:
     return ref.partition(".")[0]
 
 
-def _replaceable(user: PortalUser) -> bool:
-    """An unconfirmed self-registration that no clinic has taken on (linked, requested, vouched)."""
-    if not svc.is_unconfirmed(user):
-        return False
+def _linked_records(user: PortalUser) -> list[PatientRecord]:
+    return list(get_session().exec(select(PatientRecord).where(
+        PatientRecord.portal_user_id == user.id)))
+
+
+def _vouched_or_requested(user: PortalUser) -> bool:
+    """A clinic vouched for the user's address, or the user asked a clinic for access."""
     db = get_session()
-    taken_on = db.exec(select(PatientRecord.id).where(
-        (PatientRecord.portal_user_id == user.id) | ((PatientRecord.cpr_index == user.cpr_index)
-                                                     & PatientRecord.email_vouched_by.is_not(None)))
-    ).first()
+    vouched = db.exec(select(PatientRecord.id).where(
+        PatientRecord.cpr_index == user.cpr_index,
+        PatientRecord.email_vouched_by.is_not(None))).first()
     requested = db.exec(select(RegistrationRequest.id).where(
         RegistrationRequest.portal_user_id == user.id)).first()
-    return taken_on is None and requested is None
+    return vouched is not None or requested is not None
+
+
+def _replaceable(user: PortalUser) -> bool:
+    """An unconfirmed self-registration that no clinic has taken on (linked, requested, vouched)."""
+    return svc.is_unconfirmed(user) and not _linked_records(user) \
+        and not _vouched_or_requested(user)
 
 
 def _delete(user: PortalUser) -> None:
@@ -83,13 +91,23 @@ def purge_unconfirmed() -> int:
 
 
 def discard_unconfirmed(user: PortalUser, *, clinic_id: int) -> bool:
-    """The CPR's owner came with MitID: drop an unconfirmed registration nobody took on; commits.
+    """The CPR's owner came with MitID: drop an unconfirmed registration no clinic vouched for.
 
-    It was typed by someone who knew the CPR number, perhaps the owner, perhaps not; either way
-    the owner registers afresh. Returns False (nothing done) for any other user.
+    It was typed by someone who knew the CPR number, perhaps the owner, perhaps not; its e-mail
+    and password are nobody's proof, so the owner registers afresh. A clinic's link to it
+    ("Tilknyt eksisterende bruger") is not vouching: the link goes too (audited). Returns False
+    (nothing done) for any other user; commits.
     """
-    if not _replaceable(user):
+    if not svc.is_unconfirmed(user) or _vouched_or_requested(user):
         return False
+    linked = _linked_records(user)
+    if linked and user.created_by != "self":
+        return False
+    for record in linked:
+        record.portal_user_id = None
+        record.updated_at = utcnow()
+        audit.record("portal_user_unlinked", actor="anonymous", target_type="patient_record",
+                     target_id=record.id, clinic_id=record.clinic_id, reason="unconfirmed")
     _delete(user)
     audit.record("portal_registration_unconfirmed_discarded", actor="anonymous",
                  clinic_id=clinic_id)
