@@ -91,7 +91,7 @@ def register_at_clinic(*, user: PortalUser, clinic: Clinic, actor_name: str) -> 
         return "requested"
     db = get_session()
     # MitID proves only the adult's own CPR: whether they may act for the child is the clinic's
-    # to check, whatever its mode, until a register has confirmed it.
+    # to check, whatever its mode, until the CPR register or a clinic has confirmed it.
     custody_check = custody_unconfirmed(user)
     if clinic.self_registration == "auto" and not custody_check:
         record = link_patient_record(user=user, clinic=clinic)
