@@ -13,6 +13,8 @@ AUDIT_LABELS = {
     "session_context_chosen": _l("Klinik/funktion valgt"),
     "registration_request_accepted": _l("Anmodning om oprettelse godkendt"),
     "registration_request_rejected": _l("Anmodning om oprettelse afvist"),
+    "portal_child_custody_confirmed": _l("Forældremyndighed bekræftet af klinikken"),
+    "portal_child_custody_denied": _l("Oprettelse af barn afvist: ingen forældremyndighed"),
     "portal_user_created_by_clinic": _l("Oprettet som bruger på Patientportalen"),
     "activation_link_sent": _l("Aktiveringslink sendt"),
     "portal_email_vouched": _l("Patientportal-brugerens e-mail bekræftet af klinikken"),

@@ -6,6 +6,8 @@ from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
+from app.custody import SOURCES as CUSTODY_SOURCES
+
 
 def _instance_secret(instance_path: str, name: str, factory) -> str:
     """Read a local secret from instance/, creating it on first use."""
@@ -80,6 +82,9 @@ class Config:
     PORTAL_IDLE_MINUTES = 30  # a patient's portal session ends after this long without a request
 
     SIMULATOR_ENABLED = True  # the built-in MitID simulator; refused in production
+    # Who answers whether an adult has custody of a child (app/custody.py): "simulator" (the
+    # personas' parents and children; only with the simulator) or None (no source: a clinic checks).
+    CUSTODY_SOURCE = "simulator"
 
     CPR_ENCRYPTION_KEYS = None  # comma-separated Fernet keys, newest first (rotation)
     CPR_INDEX_KEY = None  # HMAC key of the CPR blind index
@@ -162,6 +167,7 @@ def finalise(app) -> None:
             raise RuntimeError("Production needs CPR_ENCRYPTION_KEYS and CPR_INDEX_KEY.")
         if not cfg["SESSION_COOKIE_SECURE"]:
             raise RuntimeError("Production needs SESSION_COOKIE_SECURE=true (served over TLS).")
+    _choose_custody_source(cfg)
     _name_session_cookie(cfg)
     if production and not cfg["SESSION_COOKIE_NAME"].startswith("__Host-"):
         raise RuntimeError("Production needs a __Host- SESSION_COOKIE_NAME.")
@@ -189,3 +195,11 @@ def _name_session_cookie(cfg) -> None:
         # The browser would drop such a cookie, and no one could log in.
         raise RuntimeError("A __Host- session cookie needs SESSION_COOKIE_SECURE=true, no "
                            "SESSION_COOKIE_DOMAIN and SESSION_COOKIE_PATH=/.")
+
+
+def _choose_custody_source(cfg) -> None:
+    """The simulator's custody answers come only with the simulator (never in production)."""
+    if cfg.get("CUSTODY_SOURCE") == "simulator" and not cfg["SIMULATOR_ENABLED"]:
+        cfg["CUSTODY_SOURCE"] = None
+    if cfg.get("CUSTODY_SOURCE") and cfg["CUSTODY_SOURCE"] not in CUSTODY_SOURCES:
+        raise RuntimeError(f"Unknown CUSTODY_SOURCE; known: {', '.join(CUSTODY_SOURCES)}.")

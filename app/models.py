@@ -284,6 +284,12 @@ class PortalUser(SQLModel, table=True):
     guardian_cpr_index: str | None = Field(default=None, max_length=64)  # under-15 users
     created_by: str = Field(max_length=60)  # self | guardian | staff:<id>
     activated_at: datetime | None = None  # None: created by a clinic, not yet activated
+    # A child's user (created_by "guardian"): the adult who created it, as MitID named them, and
+    # how (cpr_register | clinic_approval) and when their custody was established; None: not yet.
+    guardian_name: str | None = Field(default=None, max_length=200)
+    guardian_cpr_encrypted: str | None = Field(default=None, sa_column=Column(Text))
+    custody_method: str | None = Field(default=None, max_length=20)
+    custody_confirmed_at: datetime | None = None
     failed_login_count: int = 0
     locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -347,6 +353,7 @@ class RegistrationRequest(SQLModel, table=True):
     clinic_id: int = Field(foreign_key="clinic.id", index=True)
     portal_user_id: int = Field(foreign_key="portal_user.id", index=True)
     status: str = Field(default="pending", max_length=12)  # pending | accepted | rejected
+    custody_check: bool = False  # a child's request: the clinic checks the adult's custody first
     reason: str | None = Field(default=None, max_length=500)
     decided_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     decided_at: datetime | None = None

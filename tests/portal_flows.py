@@ -18,6 +18,7 @@ CPR = {
     "sofie.nielsen": "071198-3014",
     "lukas.nielsen": "300911-4217",
     "emma": "120616-4128",
+    "ida": "140319-4562",  # a child the simulator's CPR register does not know
     "ole.hansen": "030344-1357",
 }
 PASSWORD = "Solskin2026x"
@@ -154,6 +155,7 @@ def add_record(app, key: str, persona: str, *, email=None, mobile=None, no_mitid
     """The clinic creates a stamkort (through the clinic workspace's service); its id."""
     first, last = names or {"ole.hansen": ("Ole", "Hansen"), "sofie.nielsen": ("Sofie", "Nielsen"),
                             "karen.jensen": ("Karen", "Jensen"), "emma": ("Emma", "Jensen"),
+                            "ida": ("Ida", "Nielsen"),
                             "peter.jensen": ("Peter", "Jensen")}[persona]
     with app.app_context():
         record = create_patient(clinic_id=clinic_id(app, key), staff_user_id=1,

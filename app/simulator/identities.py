@@ -155,3 +155,14 @@ def load_identities(path: str | Path) -> list[Identity]:
         for p in people
         if p.get("mitid_user_id")
     ]
+
+
+def load_custody(path: str | Path) -> dict[str, frozenset[str]]:
+    """Each child's custodians in the personas file, as CPR digits (the simulator's CPR register)."""
+    with open(path, encoding="utf-8") as handle:
+        personas = json.load(handle)
+    return {
+        p["cpr"].replace("-", ""): frozenset(cpr.replace("-", "") for cpr in p["guardians"])
+        for p in personas.get("citizens", [])
+        if p.get("cpr") and p.get("guardians")
+    }

@@ -300,3 +300,43 @@ def test_karen_logs_in_with_mitid_to_the_home_page(app, page, live_server, simul
     expect(details).to_contain_text("Karen Jensen")
     expect(details).to_contain_text(KAREN_EMAIL)
     expect(details).not_to_contain_text(CPR["karen.jensen"])
+
+
+# -- 6. Opret bruger under 15 år by an adult whose custody nobody confirmed: the clinic checks ----
+
+@pytest.mark.browser
+def test_sofie_creates_a_child_at_aarhus_which_waits_in_the_clinics_queue(
+        page, browser_context, live_server, simulator, visit_checked):
+    app_url = live_server.url
+    open_registration(page, visit_checked, app_url, "aarhus", "Opret bruger under 15 år")
+    page.get_by_label("Barnets CPR-nummer").press_sequentially(digits(CPR["ida"]))
+    page.get_by_label("Forælder/værge CPR-nummer").press_sequentially(
+        digits(CPR["sofie.nielsen"]))
+    fill_person(page, "Ida", "Nielsen", SOFIE_EMAIL)
+    submit_registration(page, visit_checked, javascript=True)
+    confirm_at_mitid(page, visit_checked, "sofie.nielsen")
+
+    # Aarhus links new users at once, but not a child whose custody the register did not confirm.
+    expect(page).to_have_url(app_url + "/portal/aarhus/oprettelse/child_custody_requested")
+    expect(page.get_by_role("heading", level=1,
+                            name="Klinikken skal bekræfte forældremyndigheden")).to_be_visible()
+    visit_checked(page, label="child waits for the clinic's custody check")
+
+    # Mette (behandler at Vejle and Aarhus) finds the request in Aarhus's queue, with the adult.
+    mette = browser_context().new_page()
+    login_staff_with_mitid(mette, visit_checked, app_url, "mette.kjaer", login_as="Privat")
+    pick_clinic(mette, visit_checked, app_url, AARHUS)
+    mette.get_by_role("navigation", name="Klinik").get_by_role(
+        "link", name=re.compile(r"^Anmodninger")).click()
+    expect(mette).to_have_url(app_url + "/clinic/requests/")
+    request = mette.get_by_role("article").filter(has=mette.get_by_role(
+        "heading", level=3, name="Ida Nielsen"))
+    expect(request).to_contain_text(
+        "Kontrollér, at den voksne har forældremyndighed over barnet, før du godkender.")
+    expect(request).to_contain_text("Sofie Nielsen")
+    expect(request).to_contain_text("071198-XXXX")
+    expect(request).not_to_contain_text(CPR["sofie.nielsen"])
+    visit_checked(mette, label="approval queue with a custody check")
+    request.get_by_role("button", name="Godkend").click()
+    expect(mette.get_by_role("status")).to_contain_text("Anmodningen er godkendt")
+    visit_checked(mette, label="approval queue after the custody check")

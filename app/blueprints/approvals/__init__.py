@@ -45,7 +45,7 @@ def index():
     clinic = current_clinic()
     return render_page("approvals/index.html", pending=_requests(clinic.id, True),
                        decided=_requests(clinic.id, False),
-                       masked=lambda user: cpr.mask(cpr.reveal(user.cpr_encrypted)))
+                       masked=lambda encrypted: cpr.mask(cpr.reveal(encrypted)))
 
 
 @bp.post("/<int:request_id>/<decision>")

@@ -126,8 +126,10 @@ def decide_registration_request(*, request_id: int, clinic_id: int, accept: bool
                                 reason: str | None, staff_user_id: int) -> RegistrationRequest:
     """Accept or reject a self-registration; the patient is e-mailed either way.
 
-    Accepting links (or creates) the clinic's record of the patient. Raises PortalAccountError
-    "not_found" for another clinic's request and "already_decided" for a decided one.
+    Accepting links (or creates) the clinic's record of the patient; accepting a custody_check
+    request also records that the clinic confirmed the adult's custody of the child. Raises
+    PortalAccountError "not_found" for another clinic's request and "already_decided" for a
+    decided one.
     """
     db = get_session()
     row = db.get(RegistrationRequest, request_id)
@@ -144,11 +146,16 @@ def decide_registration_request(*, request_id: int, clinic_id: int, accept: bool
     if accept:
         record = svc.link_patient_record(user=user, clinic=clinic)
         detail = {"patient_record_id": record.id}
+        if row.custody_check:
+            user.custody_method, user.custody_confirmed_at = "clinic_approval", row.decided_at
+            audit.record("portal_child_custody_confirmed", actor=f"staff:{staff_user_id}",
+                         target_type="portal_user", target_id=user.id, clinic_id=clinic_id,
+                         registration_request_id=row.id, **detail)
     else:
         detail = {}
     audit.record("registration_request_" + row.status, actor=f"staff:{staff_user_id}",
                  target_type="registration_request", target_id=row.id, clinic_id=clinic_id,
-                 portal_user_id=user.id, **detail)
+                 portal_user_id=user.id, custody_check=row.custody_check, **detail)
     link = url_for("portal.front", clinic_key=clinic.key, _external=True) if accept else None
     send_email(to=user.email, subject=_("Din anmodning om oprettelse på Patientportalen"),
                template="portal_registration_" + row.status, name=user.first_name,

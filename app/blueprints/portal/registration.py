@@ -16,12 +16,12 @@ from datetime import timedelta
 
 from sqlmodel import delete, select
 
-from app import audit, consent
+from app import audit, consent, custody
 from app.blueprints.portal import services as svc
 from app.clock import utcnow
 from app.db import get_session
 from app.models import PatientRecord, PortalSession, PortalUser, RegistrationRequest
-from app.security import cpr_index, encrypt_cpr, hash_password, keyed_hash
+from app.security import cpr_index, decrypt_cpr, encrypt_cpr, hash_password, keyed_hash
 
 UNCONFIRMED_TTL = timedelta(hours=24)
 
@@ -32,7 +32,8 @@ class Outcome:
 
     created | requested | closed | existing | unconfirmed (an earlier, unconfirmed registration
     of the CPR was dropped) (self); child_created | child_requested | child_closed |
-    child_existing (guardian); mismatch (the MitID CPR is not the typed one).
+    child_existing | child_custody_requested | child_refused (guardian); mismatch (the MitID CPR
+    is not the typed one).
     """
 
     kind: str
@@ -197,6 +198,16 @@ def confirm_self(*, clinic, ref: str, identity) -> Outcome:
     return Outcome({"registered": "created"}.get(result, result), user)
 
 
+def _custody_denied(child: PortalUser, *, clinic, guardian_user) -> Outcome:
+    """The register says the adult has no custody of the child: refuse and keep nothing typed."""
+    audit.record("portal_child_custody_denied", actor="guardian", clinic_id=clinic.id,
+                 guardian_portal_user_id=guardian_user.id if guardian_user else None,
+                 confirmed_with="mitid")
+    _delete(child)
+    get_session().commit()
+    return Outcome("child_refused")
+
+
 def confirm_child(*, clinic, ref: str, identity) -> Outcome:
     """The guardian's MitID came back: activate the child whose guardian CPR is this one; commits."""
     guardian_index = cpr_index(identity.cpr)
@@ -214,14 +225,22 @@ def confirm_child(*, clinic, ref: str, identity) -> Outcome:
                      guardian=True)
         db.commit()
         return Outcome("mismatch")
-    # Who created the child's user and when: the guardian's CPR (blind index, on the row), the
-    # moment of the guardian's MitID confirmation (activated_at) and this audit event.
-    child.activated_at = utcnow()
     guardian_user = svc.find_user(guardian_index)
+    answer = custody.custody_of(identity.cpr, decrypt_cpr(child.cpr_encrypted))
+    if answer == custody.DENIED:
+        return _custody_denied(child, clinic=clinic, guardian_user=guardian_user)
+    # Who created the child's user and when: the guardian's CPR (blind index and encrypted) and
+    # MitID name on the row, the moment of the guardian's MitID confirmation (activated_at) and
+    # this audit event; custody confirmed by the register now, or later by a clinic.
+    child.activated_at = utcnow()
+    child.guardian_name = identity.name or None
+    child.guardian_cpr_encrypted = encrypt_cpr(identity.cpr)
+    if answer == custody.CONFIRMED:
+        child.custody_method, child.custody_confirmed_at = "cpr_register", child.activated_at
     audit.record("portal_child_registered", actor="guardian", target_type="portal_user",
                  target_id=child.id, clinic_id=clinic.id, mode=clinic.self_registration,
                  guardian_portal_user_id=guardian_user.id if guardian_user else None,
-                 confirmed_with="mitid")
+                 confirmed_with="mitid", custody=answer)
     consent.record_portal_terms(portal_user_id=child.id, action="given",
                                 method="registration_by_guardian", actor="guardian")
     db.commit()

@@ -24,7 +24,7 @@ def in_kiosk() -> bool:
 
 # The outcome pages after a registration's MitID confirmation, by kind.
 OUTCOMES = ("requested", "closed", "child_created", "child_requested", "child_closed",
-            "child_existing", "not_registered", "unconfirmed")
+            "child_existing", "child_custody_requested", "not_registered", "unconfirmed")
 
 
 def front_page(clinic, form=None, status=200):

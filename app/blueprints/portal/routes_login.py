@@ -195,4 +195,6 @@ def _child_confirmed(clinic, identity, ref):
     result = registration.confirm_child(clinic=clinic, ref=ref, identity=identity)
     if result.kind == "mismatch":
         return mitid.failed("mismatch", clinic.key)
+    if result.kind == "child_refused":  # the register says the adult has no custody
+        return page("portal/outcome.html", clinic, status=403, kind=result.kind)
     return redirect(url_for("portal.outcome", clinic_key=clinic.key, kind=result.kind))

@@ -50,6 +50,11 @@ def pending_request(user: PortalUser, clinic: Clinic) -> RegistrationRequest | N
         RegistrationRequest.status == "pending")).first()
 
 
+def custody_unconfirmed(user: PortalUser) -> bool:
+    """A guardian's child whose custody neither the CPR register nor a clinic has confirmed."""
+    return user.created_by == "guardian" and user.custody_method is None
+
+
 def registered_clinics(user: PortalUser) -> list[Clinic]:
     """Every clinic where the user is registered, by name."""
     return list(get_session().exec(
@@ -77,28 +82,33 @@ def link_patient_record(*, user: PortalUser, clinic: Clinic) -> PatientRecord:
 def register_at_clinic(*, user: PortalUser, clinic: Clinic, actor_name: str) -> str:
     """Registrer: give the user access at a clinic as its mode allows; audited; commits.
 
-    Returns "registered" (mode auto), "requested" (mode approval) or "closed" (mode none).
+    Returns "registered" (mode auto), "requested" (mode approval) or "closed" (mode none); a
+    child whose custody is unconfirmed is "custody_requested" in every mode.
     """
     if linked_record(user, clinic) is not None:
         return "registered"
     if pending_request(user, clinic) is not None:
         return "requested"
     db = get_session()
-    if clinic.self_registration == "auto":
+    # MitID proves only the adult's own CPR: whether they may act for the child is the clinic's
+    # to check, whatever its mode, until the CPR register or a clinic has confirmed it.
+    custody_check = custody_unconfirmed(user)
+    if clinic.self_registration == "auto" and not custody_check:
         record = link_patient_record(user=user, clinic=clinic)
         audit.record("portal_registered_at_clinic", actor=actor_name, target_type="portal_user",
                      target_id=user.id, clinic_id=clinic.id, patient_record_id=record.id)
         db.commit()
         return "registered"
-    if clinic.self_registration == "approval":
-        request_row = RegistrationRequest(clinic_id=clinic.id, portal_user_id=user.id)
+    if clinic.self_registration == "approval" or custody_check:
+        request_row = RegistrationRequest(clinic_id=clinic.id, portal_user_id=user.id,
+                                          custody_check=custody_check)
         db.add(request_row)
         db.flush()
         audit.record("registration_request_created", actor=actor_name,
                      target_type="registration_request", target_id=request_row.id,
-                     clinic_id=clinic.id, portal_user_id=user.id)
+                     clinic_id=clinic.id, portal_user_id=user.id, custody_check=custody_check)
         db.commit()
-        return "requested"
+        return "custody_requested" if custody_check else "requested"
     return "closed"
 
 
