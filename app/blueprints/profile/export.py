@@ -18,6 +18,7 @@ from app.models import (
     MitIDLink,
     Onboarding,
     PasswordExemption,
+    PatientRecord,
     RegistrationRequest,
     StaffUser,
 )
@@ -66,6 +67,10 @@ def staff_export(user: StaffUser) -> dict:
         # Decisions the person made: only that they decided, not the other people's data.
         "clinic_enrolment": _decisions(ClinicEnrolment, uid),
         "registration_request": _decisions(RegistrationRequest, uid),
+        # Patients whose e-mail the person vouched for: only that and when, not the patient's data.
+        "patient_record": [{"id": r.id, "email_vouched_at": r.email_vouched_at.isoformat()}
+                           for r in db.exec(select(PatientRecord).where(
+                               PatientRecord.email_vouched_by == uid))],
         "kiosk_device": [{"id": d.id, "name": d.name, "created_at": d.created_at.isoformat()}
                          for d in db.exec(select(KioskDevice).where(
                              KioskDevice.created_by_id == uid))],
