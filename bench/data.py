@@ -4,8 +4,8 @@ Two clinics carry the patients searched in the benchmark: `bench-10k` (10,000) a
 (1,000,000). Loading is one server-side INSERT ... SELECT per clinic with one shared, precomputed
 CPR ciphertext and unique blind-index values; a clinic that already has its count and the current
 DATA_VERSION is kept, so a second `make bench` reuses the data. Changing how the patients are made
-means raising DATA_VERSION: the next `make bench` then reloads both clinics (about 1.5 minutes on
-the 2-core bench machine, most of it the 1,000,000 rows, their indexes and the name-list trigger).
+means raising DATA_VERSION: the next `make bench` then reloads both clinics (most of the time is
+the 1,000,000 rows, their indexes and the name-list trigger).
 """
 
 import time

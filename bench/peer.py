@@ -7,9 +7,11 @@ Its requirements are pinned in bench/peer/requirements.txt and installed into be
 the first run (again when they change); it never imports `app`.
 """
 
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.request import urlopen
 
 from bench import stack
 
@@ -62,6 +64,14 @@ def server(*, database_url: str, workers: int, threads: int, timeout: int = 30, 
                "--threads", str(threads), "--keep-alive", str(keepalive), "--timeout", str(timeout)]
     return stack.Gunicorn(WSGI, env, port=port, workers=workers, threads=threads,
                           log_path=log_path, command=command, cwd=PEER_DIR)
+
+
+def login_cookie_and_csrf(url: str) -> tuple[str, str]:
+    """A session cookie and the CSRF token of the peer's login page, fetched from it."""
+    with urlopen(url + "/login", timeout=10) as answer:  # noqa: S310 (the loopback peer)
+        html = answer.read().decode()
+        cookie = answer.headers["Set-Cookie"].split(";", 1)[0]
+    return cookie, re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
 def login_form(csrf: str) -> dict:
