@@ -7,12 +7,20 @@ from flask import redirect, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from app.blueprints.enrolment import invitations
 from app.blueprints.onboarding import bp
 from app.blueprints.onboarding import services as svc
-from app.blueprints.onboarding.forms import CodeForm, ConsentForm, ContactForm, LegacyLoginForm
+from app.blueprints.onboarding.forms import (
+    CodeForm,
+    ConsentForm,
+    ContactForm,
+    InvitationConfirmForm,
+    LegacyLoginForm,
+)
 from app.consent import PROFILE_SHARING_SYSTEMS, PROFILE_SHARING_TEXT
 from app.db import get_session
 from app.email_codes import resend_wait_seconds
+from app.errors import render_error
 from app.extensions import limiter
 from app.forms import normalise_mobile
 from app.web import (
@@ -28,9 +36,15 @@ WIZARD_KEY = "onboarding"  # the signed session holds only {"id", "step"} under 
 FORMS = {"link": LegacyLoginForm, "contact": ContactForm, "verify": CodeForm, "consent": ConsentForm}
 
 
-def remember_onboarding(row) -> None:
-    """Keep the wizard's row id and step in the signed session."""
+def remember_onboarding(row, *, invitation_id: int | None = None) -> None:
+    """Keep the wizard's row id and step in the signed session.
+
+    invitation_id: the invitation this MitID login was started for, waiting for "Er det dig?";
+    any later login or step writes the key anew without it.
+    """
     session[WIZARD_KEY] = {"id": row.id, "step": row.step}
+    if invitation_id:
+        session[WIZARD_KEY]["invitation"] = invitation_id
 
 
 def _pending(light=False, **needs):
@@ -124,6 +138,31 @@ def resume():
     if row.step == "link":
         return redirect(url_for("onboarding.link"))
     return render_page("onboarding/resume.html", row=row)
+
+
+@bp.route("/invitation", methods=["GET", "POST"])
+def confirm_invitation():
+    """Er det dig? After MitID, the invited account's name; only a yes attaches the account."""
+    row = _pending()
+    if row is None:
+        return redirect(url_for("auth.login"))
+    invitation_id = session[WIZARD_KEY].get("invitation")
+    if request.method == "GET":
+        invitation = invitations.open_invitation(invitation_id)
+        if invitation is None:
+            remember_onboarding(row)
+            return redirect(url_for("onboarding.resume"))
+        return render_page("onboarding/invitation.html", form=InvitationConfirmForm(), row=row,
+                           user=invitations.invited_user(invitation),
+                           clinics=invitations.invited_clinic_names(invitation))
+    remember_onboarding(row)  # asked once: the invitation leaves the session either way
+    if not (invitation_id and InvitationConfirmForm().confirm.data):
+        return redirect_303(url_for("onboarding.resume"))
+    if not invitations.claim_invitation_for_onboarding(invitation_id, row):
+        return render_error(410, _("Invitationen kan ikke længere bruges"), _(
+            "Linket er allerede brugt eller udløbet, så dit MitID er ikke knyttet til "
+            "brugerkontoen. Kontakt din klinik, hvis du har brug for et nyt link."))
+    return redirect_303(url_for("onboarding.contact"))
 
 
 @bp.post("/restart")
