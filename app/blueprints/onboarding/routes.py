@@ -3,7 +3,7 @@
 import logging
 import smtplib
 
-from flask import redirect, request, session, url_for
+from flask import flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
@@ -50,12 +50,27 @@ def remember_onboarding(row, *, invitation_id: int | None = None) -> None:
 def _pending(light=False, **needs):
     """The onboarding of this browser, or None; needs: what svc.get_onboarding loads with it.
 
-    light: only what a step page shows (svc.read_onboarding), for a page view.
+    light: only what a step page shows (svc.read_onboarding), for a page view. An onboarding
+    past its lifetime is None too, and leaves the session with a message for the login page.
     """
     onboarding_id = (session.get(WIZARD_KEY) or {}).get("id")
-    if light:
-        return svc.read_onboarding(onboarding_id)
-    return svc.get_onboarding(onboarding_id, **needs)
+    row = svc.read_onboarding(onboarding_id) if light else svc.get_onboarding(onboarding_id,
+                                                                               **needs)
+    if row is not None and svc.is_expired(row):
+        session.pop(WIZARD_KEY)
+        flash(_("Din onboarding er udløbet, fordi der er gået for lang tid siden dit login med "
+                "MitID. Log ind med MitID igen for at fortsætte."), "info")
+        return None
+    return row
+
+
+def _to_login():
+    """No (live) onboarding in this browser: to the login page, with a full page load."""
+    if is_fragment_request():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url_for("auth.login")
+        return response
+    return redirect(url_for("auth.login"), code=303 if request.method == "POST" else 302)
 
 
 def _page_values(row) -> dict:
@@ -112,7 +127,7 @@ def _guard(step, **needs):
     """Return (row, None) when `step` is the current one, else (None, a redirect)."""
     row = _pending(**needs)
     if row is None:
-        return None, redirect(url_for("auth.login"))
+        return None, _to_login()
     if row.step != step:
         return None, redirect(url_for(f"onboarding.{row.step}"))
     return row, None
@@ -134,7 +149,7 @@ def resume():
     """Offer to continue an abandoned onboarding or to start over."""
     row = _pending()
     if row is None:
-        return redirect(url_for("auth.login"))
+        return _to_login()
     if row.step == "link":
         return redirect(url_for("onboarding.link"))
     return render_page("onboarding/resume.html", row=row)
@@ -145,7 +160,7 @@ def confirm_invitation():
     """Er det dig? After MitID, the invited account's name; only a yes attaches the account."""
     row = _pending()
     if row is None:
-        return redirect(url_for("auth.login"))
+        return _to_login()
     invitation_id = session[WIZARD_KEY].get("invitation")
     if request.method == "GET":
         invitation = invitations.open_invitation(invitation_id)
@@ -170,7 +185,7 @@ def restart():
     """Start the onboarding over."""
     row = _pending()
     if row is None:
-        return redirect_303(url_for("auth.login"))
+        return _to_login()
     svc.restart_onboarding(row)
     return _advance(row)
 
