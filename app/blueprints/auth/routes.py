@@ -20,7 +20,7 @@ from app.blueprints.auth.services import (
 )
 from app.blueprints.auth.sessions import end_login_session, is_logged_in
 from app.blueprints.enrolment.invitations import check_invitation_for
-from app.blueprints.onboarding.routes import remember_onboarding
+from app.blueprints.onboarding.routes import forget_onboarding, remember_onboarding
 from app.blueprints.onboarding.services import begin_onboarding
 from app.blueprints.selection.services import has_access, loaded_memberships, log_in
 from app.db import get_session
@@ -136,6 +136,7 @@ def _onboard(identity, invitation_id: int | None):
     verdict = check_invitation_for(invitation_id, mitid_name=identity.name) \
         if invitation_id else None
     if verdict == "name_mismatch":
+        forget_onboarding()
         return render_error(403, _("Navnet passer ikke"), _(
             "Navnet på dit MitID passer ikke med navnet på den brugerkonto, invitationen er til. "
             "Dit MitID er ikke knyttet til brugerkontoen. Er navnet på brugerkontoen forkert, "

@@ -47,6 +47,11 @@ def remember_onboarding(row, *, invitation_id: int | None = None) -> None:
         session[WIZARD_KEY]["invitation"] = invitation_id
 
 
+def forget_onboarding() -> None:
+    """Drop any wizard from this browser's session (somebody else has logged in with MitID)."""
+    session.pop(WIZARD_KEY, None)
+
+
 def _pending(light=False, **needs):
     """The onboarding of this browser, or None; needs: what svc.get_onboarding loads with it.
 
