@@ -53,12 +53,17 @@ def outage_fallback_command(state, reason):
 @click.option("--dry-run", is_flag=True, help="Only list who would be deleted.")
 @with_appcontext
 def retention_command(dry_run):
-    """Delete staff without membership and portal users without clinic past the period (daily)."""
+    """Delete staff without membership and portal users without clinic past the period (daily).
+
+    Also purges half-finished onboardings past ONBOARDING_TTL_SECONDS.
+    """
     from app.retention import apply_retention
 
     report = apply_retention(dry_run=dry_run)
     verb = "Would delete" if dry_run else "Deleted"
     click.echo(f"{verb} {len(report.staff)} staff and {len(report.portal_users)} portal users.")
+    click.echo(f"{'Would purge' if dry_run else 'Purged'} {len(report.onboardings)} "
+               "unfinished onboardings.")
     for uid in report.staff:
         click.echo(f"  staff_user {uid}")
     for uid in report.portal_users:

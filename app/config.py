@@ -45,6 +45,7 @@ class Config:
     STAFF_SESSION_HOURS = 8  # a clinic session stays open this long at most
     STAFF_IDLE_MINUTES = 60  # and ends after this long without a request
     KIOSK_IDLE_SECONDS = 90  # a kiosk resets after this long without a request
+    ONBOARDING_TTL_SECONDS = 30 * 60  # a half-finished onboarding, from its latest MitID login
     RETENTION_DAYS = 180  # people without membership/clinic are deleted after this long inactive
     CONTACT_CONFIRM_MONTHS = 12  # staff confirm e-mail and mobile at login after this long
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

@@ -2,7 +2,8 @@
 
 Staff without any membership and portal users without any clinic are deleted after a configurable
 period without activity. The audit trail keeps its rows: they name people only by row ids
-(staff:<id>, portal_user:<id>), which point at nothing once the person is gone.
+(staff:<id>, portal_user:<id>), which point at nothing once the person is gone. Half-finished
+onboardings go once their lifetime (ONBOARDING_TTL_SECONDS) is over: the wizard refuses them.
 """
 
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class RetentionReport:
 
     staff: list[int] = field(default_factory=list)
     portal_users: list[int] = field(default_factory=list)
+    onboardings: list[int] = field(default_factory=list)
 
 
 def _cutoff():
@@ -84,7 +86,32 @@ def due_for_deletion() -> RetentionReport:
                                                  PortalUser.id.not_in(pending))):
         if _last_portal_activity(user) < cutoff:
             report.portal_users.append(user.id)
+    expired = utcnow() - timedelta(seconds=current_app.config["ONBOARDING_TTL_SECONDS"])
+    report.onboardings = list(db.exec(select(Onboarding.id).where(
+        Onboarding.created_at <= expired).order_by(Onboarding.id)).all())
     return report
+
+
+def _purge_onboardings(db, ids: list[int]) -> None:
+    """Delete expired onboardings with their e-mail codes; give back the invitations they claimed.
+
+    An invitation attached to an onboarding that never got as far as the MitID link is handed
+    back (until it expires by itself): the invited person has no password to start over with.
+    """
+    accounts = set(db.exec(select(Onboarding.staff_user_id).where(
+        Onboarding.id.in_(ids), Onboarding.staff_user_id.is_not(None))).all())
+    db.exec(delete(EmailCode).where(EmailCode.onboarding_id.in_(ids)))
+    db.exec(delete(Onboarding).where(Onboarding.id.in_(ids)))
+    busy = set(db.exec(select(Onboarding.staff_user_id).where(
+        Onboarding.staff_user_id.in_(accounts))).all())
+    busy |= set(db.exec(select(MitIDLink.staff_user_id).where(
+        MitIDLink.staff_user_id.in_(accounts))).all())
+    for invitation in db.exec(select(Invitation).where(
+            Invitation.staff_user_id.in_(accounts - busy), Invitation.purpose == "onboarding",
+            Invitation.used_at.is_not(None), Invitation.expires_at > utcnow())):
+        invitation.used_at = None
+        audit.record("invitation_released", actor="system", target_type="invitation",
+                     target_id=invitation.id, reason="onboarding_expired")
 
 
 def _delete_staff(db, user: StaffUser) -> None:
@@ -120,7 +147,10 @@ def _delete_portal_user(db, user: PortalUser) -> None:
 
 
 def apply_retention(*, dry_run: bool) -> RetentionReport:
-    """List (dry run) or delete, in one transaction, everyone past the retention period."""
+    """List (dry run) or delete, in one transaction, everyone past the retention period.
+
+    Expired onboardings go first, so a person deleted below has none left.
+    """
     db = get_session()
     report = due_for_deletion()
     if dry_run:
@@ -128,6 +158,8 @@ def apply_retention(*, dry_run: bool) -> RetentionReport:
     run = RetentionRun()
     db.add(run)
     db.flush()  # consent records may be deleted while this row exists (see migration 0006)
+    if report.onboardings:
+        _purge_onboardings(db, report.onboardings)
     for uid in report.staff:
         _delete_staff(db, db.get(StaffUser, uid))
         audit.record("retention_deleted", actor="system", target_type="staff_user", target_id=uid)

@@ -1,6 +1,7 @@
 """Helpers for tests of the clinic administrator's and the operator's pages."""
 
 import re
+import uuid
 from datetime import timedelta
 
 from flask.sessions import SecureCookieSessionInterface
@@ -9,10 +10,11 @@ from sqlmodel import select
 from app.blueprints.auth.sessions import USER_ID_KEY
 from app.clock import utcnow
 from app.db import get_session
-from app.models import AuditEvent, Clinic, LoginSession, StaffUser
+from app.models import AuditEvent, Clinic, LoginSession, Membership, StaffUser
 from app.security import new_token, token_hash
-from tests.flows import login_with_mitid
-from tests.support import csrf_from
+from app.simulator import add_identity
+from tests.flows import login_with_mitid, post_form
+from tests.support import app_path, csrf_from, walk_simulator
 
 LINK_RE = re.compile(r"https?://\S+/invitation/([A-Za-z0-9_-]+)")
 
@@ -106,3 +108,32 @@ def token_from(mail) -> str:
     match = LINK_RE.search(mail.text)
     assert match, "mail has no invitation link"
     return match.group(1)
+
+
+def invite(app, name: str, clinic_id: int = 1) -> tuple[int, str]:
+    """A new account without a password at a clinic, invited to onboard: (its id, the link)."""
+    from app.blueprints.enrolment.invitations import issue_invitation
+
+    with app.app_context():
+        db = get_session()
+        user = StaffUser(name=name, legacy_user_id=f"new.{uuid.uuid4().hex[:8]}")
+        db.add(user)
+        db.flush()
+        db.add(Membership(staff_user_id=user.id, clinic_id=clinic_id, function="secretary"))
+        token = issue_invitation(staff_user_id=user.id, purpose="onboarding")
+        db.commit()
+        return user.id, f"/invitation/{token}"
+
+
+def mitid_person(simulator, name: str) -> str:
+    """A new identity at the MitID simulator; returns its BRUGER-ID."""
+    mitid_user_id = f"p.{uuid.uuid4().hex[:10]}"
+    add_identity(simulator, mitid_user_id=mitid_user_id, name=name, cpr="010190-1234")
+    return mitid_user_id
+
+
+def claim_with_mitid(client, link: str, mitid_user_id: str):
+    """Fortsæt med MitID on an invitation page, log in at the simulator, come back."""
+    start = post_form(client, link, {})
+    assert start.status_code == 303, start.status_code
+    return client.get(app_path(walk_simulator(start.location, mitid_user_id)))

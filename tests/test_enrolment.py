@@ -24,8 +24,8 @@ from app.models import (
 from app.security import token_hash
 from app.simulator import add_identity
 from tests.flows import login_with_mitid, post_form, query_one
-from tests.staff_helpers import audit_events, session_of, set_email, token_from
-from tests.support import code_from
+from tests.staff_helpers import audit_events, claim_with_mitid, session_of, set_email, token_from
+from tests.support import app_path, code_from, walk_simulator
 
 FORM = "/enrolment"
 QUEUE = "/operator/enrolments"
@@ -187,7 +187,7 @@ def test_approval_creates_clinic_users_memberships_and_invitations(app, approved
 
     mail = approved["soeren@aeroe-kiro.example.dk"]
     token = token_from(mail)
-    assert "NEMLOG-IN" in mail.text and "7 dage" in mail.text
+    assert "Fortsæt med MitID" in mail.text and "7 dage" in mail.text
     assert invitations[0].token_hash == token_hash(token)  # only the hash is stored
     assert token_from(approved["lise@aeroe-kiro.example.dk"]) != token
     assert "er godkendt" in approved["kontakt@aeroe-kiro.example.dk"].text
@@ -204,16 +204,17 @@ def test_invited_user_walks_on_through_mitid_onboarding(app, simulator, approved
     page = browser.get(link)
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Velkommen Søren Ærø" in html
-    assert "Klik NEMLOG-IN for at knytte dit MitID til din brugerkonto" in html
-    stored = session_of(app, browser)
-    assert set(stored) == {"invitation_id", "csrf_token"} and isinstance(stored["invitation_id"], int)
-    assert link.rsplit("/", 1)[1] not in json.dumps(stored)  # the row id, never the token
+    assert "Søren Ærø Kiropraktik" in html and "Fortsæt med MitID" in html
+    assert set(session_of(app, browser)) == {"csrf_token"}  # opening the link claims nothing
 
     mitid_user_id = f"soeren.{uuid.uuid4().hex[:8]}"
     add_identity(simulator, mitid_user_id=mitid_user_id, name="Søren Ærø", cpr="010190-1234")
-    back = login_with_mitid(browser, mitid_user_id)
-    assert (back.status_code, back.location) == (302, "/onboarding/contact")
-    assert "invitation_id" not in session_of(app, browser)
+    back = claim_with_mitid(browser, link, mitid_user_id)
+    assert (back.status_code, back.location) == (302, "/onboarding/invitation")
+    stored = json.dumps(session_of(app, browser))
+    assert link.rsplit("/", 1)[1] not in stored  # the row id, never the token
+    confirmed = post_form(browser, "/onboarding/invitation", {"confirm": "Ja, det er mig"})
+    assert (confirmed.status_code, confirmed.location) == (303, "/onboarding/contact")
     sent = post_form(browser, "/onboarding/contact", {"email": "soeren.privat@example.dk",
                                                       "mobile": "20 11 22 33"})
     assert sent.status_code == 303
@@ -234,11 +235,12 @@ def test_invited_user_walks_on_through_mitid_onboarding(app, simulator, approved
 def test_expired_invitation_is_410_and_cannot_be_claimed(app, simulator, approved, clock):
     link = f"/invitation/{token_from(approved['lise@aeroe-kiro.example.dk'])}"
     browser = app.test_client()
-    assert browser.get(link).status_code == 200  # visited in time ...
-    clock.now += timedelta(days=7, seconds=1)  # ... but MitID only after it ran out
+    start = post_form(browser, link, {})  # Fortsæt med MitID in time ...
+    assert start.status_code == 303
+    clock.now += timedelta(days=7, seconds=1)  # ... but back from MitID only after it ran out
     mitid_user_id = f"lise.{uuid.uuid4().hex[:8]}"
     add_identity(simulator, mitid_user_id=mitid_user_id, name="Lise Berg", cpr="020290-1234")
-    back = login_with_mitid(browser, mitid_user_id)
+    back = browser.get(app_path(walk_simulator(start.location, mitid_user_id)))
     assert back.location == "/onboarding/"  # the ordinary wizard, which asks for user ID + password
     assert browser.get("/onboarding/").location == "/onboarding/link"
     assert query_one(app, select(Invitation.used_at).where(Invitation.used_at.is_not(None))) == []
@@ -316,6 +318,9 @@ def test_claim_invitation_for_onboarding_only_once_and_only_for_onboarding(app, 
         db.commit()
         assert not claim_invitation_for_onboarding(password_invite.id, row)
         assert not claim_invitation_for_onboarding(None, row)
+        other = Onboarding(sub="sub-2", idp="mitid", identity_type="private", name="Lise Berg")
+        assert not claim_invitation_for_onboarding(onboarding_invite.id, other)  # not the name
+        assert onboarding_invite.used_at is None
         assert row.step == "link" and row.staff_user_id is None
         assert claim_invitation_for_onboarding(onboarding_invite.id, row)
         assert (row.step, row.staff_user_id) == ("contact", user.id)
@@ -331,10 +336,10 @@ def test_claim_invitation_for_onboarding_only_once_and_only_for_onboarding(app, 
 def test_invited_user_restarting_the_wizard_starts_at_the_email_step(app, simulator, approved):
     link = f"/invitation/{token_from(approved['soeren@aeroe-kiro.example.dk'])}"
     browser = app.test_client()
-    browser.get(link)
     mitid_user_id = f"soeren.{uuid.uuid4().hex[:8]}"
     add_identity(simulator, mitid_user_id=mitid_user_id, name="Søren Ærø", cpr="010190-1234")
-    login_with_mitid(browser, mitid_user_id)
+    claim_with_mitid(browser, link, mitid_user_id)
+    post_form(browser, "/onboarding/invitation", {"confirm": "Ja, det er mig"})
     restarted = post_form(browser, "/onboarding/restart", {}, page="/onboarding/contact")
     assert restarted.location == "/onboarding/contact"
     assert browser.get("/onboarding/link").location == "/onboarding/contact"

@@ -4,13 +4,14 @@ import logging
 
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
-from flask import current_app, redirect, session, url_for
+from flask import current_app, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from joserfc.errors import JoseError
 
 from app import audit, policy
 from app.blueprints.auth import bp
+from app.blueprints.auth import broker as broker_flow
 from app.blueprints.auth.forms import PasswordLoginForm
 from app.blueprints.auth.services import (
     check_legacy_credentials,
@@ -18,9 +19,8 @@ from app.blueprints.auth.services import (
     identity_from_claims,
 )
 from app.blueprints.auth.sessions import end_login_session, is_logged_in
-from app.blueprints.enrolment.invitations import SESSION_KEY as INVITATION_KEY
-from app.blueprints.enrolment.invitations import claim_invitation_for_onboarding
-from app.blueprints.onboarding.routes import remember_onboarding
+from app.blueprints.enrolment.invitations import check_invitation_for
+from app.blueprints.onboarding.routes import forget_onboarding, remember_onboarding
 from app.blueprints.onboarding.services import begin_onboarding
 from app.blueprints.selection.services import has_access, loaded_memberships, log_in
 from app.db import get_session
@@ -89,41 +89,11 @@ REFUSALS = {
 }
 
 
-def _callback_url() -> str:
-    return current_app.config.get("STAFF_BROKER_REDIRECT_URI") or url_for(
-        "auth.mitid_callback", _external=True
-    )
-
-
 @bp.get("/auth/mitid/login")
 @limiter.limit("30 per minute")
 def mitid_login():
     """Send the browser to the broker with state, nonce and PKCE (S256)."""
-    try:
-        return staff_broker().authorize_redirect(_callback_url())
-    except (requests.RequestException, ValueError) as exc:
-        log.warning("staff broker unreachable at login: %s", type(exc).__name__)
-        return _mitid_failed("unreachable")
-
-
-def _mitid_failed(kind: str):
-    """A Danish page that explains what happened and offers to try again."""
-    texts = {
-        "cancelled": (_("Login med MitID blev afbrudt"),
-                      _("Du afbrød login med MitID. Du kan prøve igen, når du er klar.")),
-        "unreachable": (_("MitID svarer ikke lige nu"),
-                        _("Vi kunne ikke få forbindelse til MitID. Prøv igen om lidt. Ved "
-                          "længerevarende nedbrud skifter driften til login med brugernavn og "
-                          "adgangskode.")),
-        "expired": (_("Login-forsøget er udløbet"),
-                    _("Login-forsøget var allerede brugt eller for gammelt. Start forfra.")),
-        "invalid": (_("Login kunne ikke bekræftes"),
-                    _("Svaret fra MitID kunne ikke bekræftes, så du er ikke logget ind. "
-                      "Prøv igen.")),
-    }
-    title, text = texts[kind]
-    status = 503 if kind == "unreachable" else 400
-    return render_error(status, title, text, retry_url=url_for("auth.mitid_login"))
+    return broker_flow.start_login()
 
 
 @bp.get("/auth/mitid/callback")
@@ -131,6 +101,7 @@ def _mitid_failed(kind: str):
 def mitid_callback():
     """Finish the OIDC round trip: verify the ID token, then log in or start onboarding."""
     broker = staff_broker()
+    invitation_id = broker_flow.invitation_of_returning_login()
     try:
         token = broker.authorize_access_token(
             leeway=current_app.config["OIDC_LEEWAY"],
@@ -140,28 +111,42 @@ def mitid_callback():
         identity = identity_from_claims(token["userinfo"], userinfo)
     except MismatchingStateError:
         log.info("staff MitID callback refused: state mismatch or replay")
-        return _mitid_failed("expired")
+        return broker_flow.failed("expired")
     except OAuthError as exc:
         log.info("staff MitID callback refused: %s", exc.error)
         kind = "cancelled" if exc.error == "access_denied" else "invalid"
-        return _mitid_failed(kind)
+        return broker_flow.failed(kind)
     except requests.RequestException as exc:
         log.warning("staff broker unreachable at callback: %s", type(exc).__name__)
-        return _mitid_failed("unreachable")
+        return broker_flow.failed("unreachable")
     except (JoseError, ValueError, KeyError) as exc:
         log.warning("staff ID token rejected: %s", type(exc).__name__)
-        return _mitid_failed("invalid")
+        return broker_flow.failed("invalid")
     user = find_linked_user(identity.sub)
     if user is not None:
         rows = loaded_memberships(user)
         if not has_access(user, rows):
             return _no_access(user)
         return redirect(log_in(user, method="mitid", rows=rows, preselect_cvr=identity.cvr))
+    return _onboard(identity, invitation_id)
+
+
+def _onboard(identity, invitation_id: int | None):
+    """A first MitID login: the wizard, or (started from an invitation) "Er det dig?" first."""
+    verdict = check_invitation_for(invitation_id, mitid_name=identity.name) \
+        if invitation_id else None
+    if verdict == "name_mismatch":
+        forget_onboarding()
+        return render_error(403, _("Navnet passer ikke"), _(
+            "Navnet på dit MitID passer ikke med navnet på den brugerkonto, invitationen er til. "
+            "Dit MitID er ikke knyttet til brugerkontoen. Er navnet på brugerkontoen forkert, "
+            "så kontakt din klinik."))
     row = begin_onboarding(identity)
-    # Invited from an e-mail link: the account is known, so the legacy-password step is skipped.
-    claimed = claim_invitation_for_onboarding(session.pop(INVITATION_KEY, None), row)
+    if verdict == "ok":
+        remember_onboarding(row, invitation_id=invitation_id)
+        return redirect(url_for("onboarding.confirm_invitation"))
     remember_onboarding(row)
-    return redirect(url_for("onboarding.contact" if claimed else "onboarding.resume"))
+    return redirect(url_for("onboarding.resume"))
 
 
 @bp.post("/logout")

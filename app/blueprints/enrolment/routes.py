@@ -3,11 +3,12 @@
 import logging
 import smtplib
 
-from flask import abort, flash, request, session, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from app.blueprints.auth import broker as broker_flow
 from app.blueprints.auth.access import require_operator
 from app.blueprints.enrolment import bp, invitations
 from app.blueprints.enrolment import services as svc
@@ -116,7 +117,10 @@ def invitation(token: str):
     if found.invitation.purpose == "set_password":
         return set_password_page(found.invitation, on_unusable=_unusable)
     if request.method == "POST":
-        abort(405)
-    # Only the row id goes into the signed session; the MitID callback claims the invitation.
-    session[invitations.SESSION_KEY] = found.invitation.id
-    return render_page("enrolment/invitation.html", user=invitations.invited_user(found.invitation))
+        # Fortsæt med MitID (CSRF-checked): the invitation goes along with this one login only.
+        return broker_flow.start_login(invitation_id=found.invitation.id, code=303)
+    response = render_page("enrolment/invitation.html",
+                           user=invitations.invited_user(found.invitation),
+                           clinics=invitations.invited_clinic_names(found.invitation))
+    response.headers["Content-Security-Policy"] = broker_flow.csp_for_broker_form()
+    return response

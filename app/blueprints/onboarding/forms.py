@@ -41,3 +41,10 @@ class ConsentForm(FlaskForm):
     """Give consent (the button is the whole form)."""
 
     submit = SubmitField(_l("Giv samtykke"))
+
+
+class InvitationConfirmForm(FlaskForm):
+    """Er det dig? Yes attaches the invited account; no goes on without it."""
+
+    confirm = SubmitField(_l("Ja, det er mig"))
+    decline = SubmitField(_l("Nej, det er ikke mig"))

@@ -3,16 +3,24 @@
 import logging
 import smtplib
 
-from flask import redirect, request, session, url_for
+from flask import flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from app.blueprints.enrolment import invitations
 from app.blueprints.onboarding import bp
 from app.blueprints.onboarding import services as svc
-from app.blueprints.onboarding.forms import CodeForm, ConsentForm, ContactForm, LegacyLoginForm
+from app.blueprints.onboarding.forms import (
+    CodeForm,
+    ConsentForm,
+    ContactForm,
+    InvitationConfirmForm,
+    LegacyLoginForm,
+)
 from app.consent import PROFILE_SHARING_SYSTEMS, PROFILE_SHARING_TEXT
 from app.db import get_session
 from app.email_codes import resend_wait_seconds
+from app.errors import render_error
 from app.extensions import limiter
 from app.forms import normalise_mobile
 from app.web import (
@@ -28,20 +36,46 @@ WIZARD_KEY = "onboarding"  # the signed session holds only {"id", "step"} under 
 FORMS = {"link": LegacyLoginForm, "contact": ContactForm, "verify": CodeForm, "consent": ConsentForm}
 
 
-def remember_onboarding(row) -> None:
-    """Keep the wizard's row id and step in the signed session."""
+def remember_onboarding(row, *, invitation_id: int | None = None) -> None:
+    """Keep the wizard's row id and step in the signed session.
+
+    invitation_id: the invitation this MitID login was started for, waiting for "Er det dig?";
+    any later login or step writes the key anew without it.
+    """
     session[WIZARD_KEY] = {"id": row.id, "step": row.step}
+    if invitation_id:
+        session[WIZARD_KEY]["invitation"] = invitation_id
+
+
+def forget_onboarding() -> None:
+    """Drop any wizard from this browser's session (somebody else has logged in with MitID)."""
+    session.pop(WIZARD_KEY, None)
 
 
 def _pending(light=False, **needs):
     """The onboarding of this browser, or None; needs: what svc.get_onboarding loads with it.
 
-    light: only what a step page shows (svc.read_onboarding), for a page view.
+    light: only what a step page shows (svc.read_onboarding), for a page view. An onboarding
+    past its lifetime is None too, and leaves the session with a message for the login page.
     """
     onboarding_id = (session.get(WIZARD_KEY) or {}).get("id")
-    if light:
-        return svc.read_onboarding(onboarding_id)
-    return svc.get_onboarding(onboarding_id, **needs)
+    row = svc.read_onboarding(onboarding_id) if light else svc.get_onboarding(onboarding_id,
+                                                                               **needs)
+    if row is not None and svc.is_expired(row):
+        session.pop(WIZARD_KEY)
+        flash(_("Din onboarding er udløbet, fordi der er gået for lang tid siden dit login med "
+                "MitID. Log ind med MitID igen for at fortsætte."), "info")
+        return None
+    return row
+
+
+def _to_login():
+    """No (live) onboarding in this browser: to the login page, with a full page load."""
+    if is_fragment_request():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url_for("auth.login")
+        return response
+    return redirect(url_for("auth.login"), code=303 if request.method == "POST" else 302)
 
 
 def _page_values(row) -> dict:
@@ -98,7 +132,7 @@ def _guard(step, **needs):
     """Return (row, None) when `step` is the current one, else (None, a redirect)."""
     row = _pending(**needs)
     if row is None:
-        return None, redirect(url_for("auth.login"))
+        return None, _to_login()
     if row.step != step:
         return None, redirect(url_for(f"onboarding.{row.step}"))
     return row, None
@@ -120,10 +154,35 @@ def resume():
     """Offer to continue an abandoned onboarding or to start over."""
     row = _pending()
     if row is None:
-        return redirect(url_for("auth.login"))
+        return _to_login()
     if row.step == "link":
         return redirect(url_for("onboarding.link"))
     return render_page("onboarding/resume.html", row=row)
+
+
+@bp.route("/invitation", methods=["GET", "POST"])
+def confirm_invitation():
+    """Er det dig? After MitID, the invited account's name; only a yes attaches the account."""
+    row = _pending()
+    if row is None:
+        return _to_login()
+    invitation_id = session[WIZARD_KEY].get("invitation")
+    if request.method == "GET":
+        invitation = invitations.open_invitation(invitation_id)
+        if invitation is None:
+            remember_onboarding(row)
+            return redirect(url_for("onboarding.resume"))
+        return render_page("onboarding/invitation.html", form=InvitationConfirmForm(), row=row,
+                           user=invitations.invited_user(invitation),
+                           clinics=invitations.invited_clinic_names(invitation))
+    remember_onboarding(row)  # asked once: the invitation leaves the session either way
+    if not (invitation_id and InvitationConfirmForm().confirm.data):
+        return redirect_303(url_for("onboarding.resume"))
+    if not invitations.claim_invitation_for_onboarding(invitation_id, row):
+        return render_error(410, _("Invitationen kan ikke længere bruges"), _(
+            "Linket er allerede brugt eller udløbet, så dit MitID er ikke knyttet til "
+            "brugerkontoen. Kontakt din klinik, hvis du har brug for et nyt link."))
+    return redirect_303(url_for("onboarding.contact"))
 
 
 @bp.post("/restart")
@@ -131,7 +190,7 @@ def restart():
     """Start the onboarding over."""
     row = _pending()
     if row is None:
-        return redirect_303(url_for("auth.login"))
+        return _to_login()
     svc.restart_onboarding(row)
     return _advance(row)
 

@@ -1,10 +1,11 @@
 """Staff onboarding: link a MitID identity to an existing account, verify e-mail, record consent."""
 
+from datetime import datetime, timedelta
 from functools import cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from flask import g
+from flask import current_app, g
 from flask_babel import gettext as _
 from sqlmodel import delete, select
 
@@ -29,15 +30,29 @@ class OnboardingError(Exception):
 
 
 def begin_onboarding(identity: MitIDIdentity) -> Onboarding:
-    """Return the pending onboarding of this MitID identity, creating it on first login."""
+    """Return the pending onboarding of this MitID identity, creating it on first login.
+
+    Each MitID login starts the row's lifetime (ONBOARDING_TTL_SECONDS) anew: created_at is
+    the time of the latest login, so a fresh login makes an expired wizard usable again.
+    """
     db = get_session()
+    now = utcnow()
     row = db.exec(select(Onboarding).where(Onboarding.sub == identity.sub)).first()
     if row is None:
         row = Onboarding(sub=identity.sub, idp=identity.idp, identity_type=identity.identity_type,
-                         mitid_uuid=identity.mitid_uuid, name=identity.name)
+                         mitid_uuid=identity.mitid_uuid, name=identity.name, created_at=now,
+                         updated_at=now)
         db.add(row)
-        db.commit()
+    else:
+        row.name, row.created_at, row.updated_at = identity.name, now, now
+    db.commit()
     return row
+
+
+def is_expired(row) -> bool:
+    """Whether an onboarding (a row or an OnboardingPage) has outlived its MitID login."""
+    ttl = timedelta(seconds=current_app.config["ONBOARDING_TTL_SECONDS"])
+    return row.created_at <= utcnow() - ttl
 
 
 @cache
@@ -90,10 +105,12 @@ class OnboardingPage(NamedTuple):
     name: str
     email: str | None
     mobile: str | None
+    created_at: datetime
 
 
 _PAGE_COLUMNS = sa.select(Onboarding.id, Onboarding.step, Onboarding.name, Onboarding.email,
-                          Onboarding.mobile).where(Onboarding.id == sa.bindparam("id"))
+                          Onboarding.mobile, Onboarding.created_at
+                          ).where(Onboarding.id == sa.bindparam("id"))
 
 
 def read_onboarding(onboarding_id: int | None) -> OnboardingPage | None:

@@ -1,0 +1,82 @@
+"""The staff broker round trip: start it (with what it is for), read that back, fail in Danish."""
+
+import logging
+from urllib.parse import urlsplit
+
+import requests
+from flask import current_app, redirect, request, session, url_for
+from flask_babel import gettext as _
+
+from app.errors import render_error
+from app.oidc import staff_broker
+from app.web import CSP
+
+log = logging.getLogger(__name__)
+
+
+def callback_url() -> str:
+    """Where the broker sends the browser back to."""
+    return current_app.config.get("STAFF_BROKER_REDIRECT_URI") or url_for(
+        "auth.mitid_callback", _external=True
+    )
+
+
+def start_login(*, invitation_id: int | None = None, code: int = 302):
+    """Send the browser to the broker with state, nonce and PKCE (S256), or explain why not.
+
+    invitation_id rides in authlib's record of this one login (in the signed session, under
+    the login's state), so only the callback of the very same round trip can find it.
+    """
+    broker = staff_broker()
+    redirect_uri = callback_url()
+    try:
+        found = broker.create_authorization_url(redirect_uri)
+    except (requests.RequestException, ValueError) as exc:
+        log.warning("staff broker unreachable at login: %s", type(exc).__name__)
+        return failed("unreachable")
+    extra = {"invitation_id": invitation_id} if invitation_id else {}
+    broker.save_authorize_data(redirect_uri=redirect_uri, **extra, **found)
+    return redirect(found["url"], code=code)
+
+
+def invitation_of_returning_login() -> int | None:
+    """The invitation the returning login was started for; read before authlib clears the state.
+
+    Trust it only once authorize_access_token has accepted the same state.
+    """
+    data = staff_broker().framework.get_state_data(session, request.args.get("state")) or {}
+    return data.get("invitation_id")
+
+
+def csp_for_broker_form() -> str:
+    """The CSP with the broker's login page added to form-action (a form's 303 goes there).
+
+    Browsers hold a form's redirects to form-action too; without the broker metadata (it is
+    unreachable) the default stays, and the POST answers that MitID does not answer.
+    """
+    try:
+        endpoint = staff_broker().load_server_metadata()["authorization_endpoint"]
+    except (requests.RequestException, ValueError, KeyError):
+        return CSP
+    parts = urlsplit(endpoint)
+    return CSP.replace("form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
+
+
+def failed(kind: str):
+    """A Danish page that explains what happened and offers to try again."""
+    texts = {
+        "cancelled": (_("Login med MitID blev afbrudt"),
+                      _("Du afbrød login med MitID. Du kan prøve igen, når du er klar.")),
+        "unreachable": (_("MitID svarer ikke lige nu"),
+                        _("Vi kunne ikke få forbindelse til MitID. Prøv igen om lidt. Ved "
+                          "længerevarende nedbrud skifter driften til login med brugernavn og "
+                          "adgangskode.")),
+        "expired": (_("Login-forsøget er udløbet"),
+                    _("Login-forsøget var allerede brugt eller for gammelt. Start forfra.")),
+        "invalid": (_("Login kunne ikke bekræftes"),
+                    _("Svaret fra MitID kunne ikke bekræftes, så du er ikke logget ind. "
+                      "Prøv igen.")),
+    }
+    title, text = texts[kind]
+    status = 503 if kind == "unreachable" else 400
+    return render_error(status, title, text, retry_url=url_for("auth.mitid_login"))
