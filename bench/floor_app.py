@@ -18,7 +18,7 @@ verify rate) shows what the stated target leaves for everything else.
   its step, so a floor row can be posted again (the same statements either way).
 - POST /login, the password login: check the CSRF token, count the client in Redis, read the
   account's hash (one round trip), verify it with argon2id through app.security (the same
-  instance-wide bound on hashes at once), put the user in a fresh session and redirect.
+  per-process bound on hashes at once), put the user in a fresh session and redirect.
 
 It reads the app's session cookie (the same secret and cookie format), so the bench's fixtures
 serve both. `from_environment()` takes its settings from FLOOR_DATABASE_URL, FLOOR_REDIS_URL,
@@ -67,7 +67,7 @@ def create_floor_app(*, database_url: str, redis_url: str, secret_key: str,
                      mail_port: int) -> Flask:
     app = Flask(__name__)
     app.secret_key = secret_key
-    app.config["PASSWORD_HASH_CONCURRENCY"] = None  # the cores, when not under gunicorn
+    app.config["PASSWORD_HASH_CONCURRENCY"] = None  # the cores, as the app's default
     dsn = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
     counter = redis.Redis.from_url(redis_url)
     code_key = hashlib.sha256(b"email-code:" + secret_key.encode()).digest()
