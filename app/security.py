@@ -9,7 +9,7 @@ import threading
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import current_app
+from flask import current_app, has_app_context
 
 # OWASP's argon2id parameters: 19 MiB memory, 2 iterations, 1 lane.
 password_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -26,7 +26,8 @@ _slots: dict[int, threading.BoundedSemaphore] = {}  # by size: one bound per con
 
 def _hash_slots() -> threading.BoundedSemaphore:
     """This process's bound on argon2id at once: PASSWORD_HASH_CONCURRENCY, else the cores."""
-    size = current_app.config["PASSWORD_HASH_CONCURRENCY"] or os.cpu_count() or 1
+    configured = current_app.config["PASSWORD_HASH_CONCURRENCY"] if has_app_context() else 0
+    size = configured or os.cpu_count() or 1
     with _slots_lock:
         if size not in _slots:
             _slots[size] = threading.BoundedSemaphore(size)
