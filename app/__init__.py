@@ -3,9 +3,7 @@
 from flask import Flask
 
 from app import config as config_module
-from app import db, logfilter, widgets
-
-widgets.install()
+from app import db, logfilter
 
 
 def create_app(test_config: dict | None = None) -> Flask:

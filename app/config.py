@@ -116,9 +116,8 @@ class Config:
     DB_POOL_TIMEOUT = 30  # seconds a request waits for a free connection
     # X-RateLimit-* headers cost a Redis round trip on every request; a 429 page says it all.
     RATELIMIT_HEADERS_ENABLED = False
-    # argon2id computations at once; 0: the number of cores. Under gunicorn the bound is shared
-    # by the instance's workers (gunicorn.conf.py). More than the cores only slows each one down
-    # and costs 19 MiB apiece.
+    # argon2id computations at once per process; 0: the number of cores. More than the cores
+    # only slows each one down and costs 19 MiB apiece.
     PASSWORD_HASH_CONCURRENCY = 0
     RATELIMIT_DEFAULT = "300 per minute"  # per client, for POSTs; GET pages are not counted
 

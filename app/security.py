@@ -9,7 +9,7 @@ import threading
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import current_app
+from flask import current_app, has_app_context
 
 # OWASP's argon2id parameters: 19 MiB memory, 2 iterations, 1 lane.
 password_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -18,79 +18,20 @@ password_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism
 _DUMMY_HASH = password_hasher.hash(secrets.token_hex(16))
 
 
+# Each argon2id computation holds 19 MiB and keeps a core busy: more at once than the cores only
+# makes each one slower. The bound is per process; threads beyond it wait their turn.
 _slots_lock = threading.Lock()
-_slots: dict[int, threading.BoundedSemaphore] = {}  # per process (gunicorn forks)
-_shared: "HashSlots | None" = None  # set in a gunicorn master: one bound for all its workers
+_slots: dict[int, threading.BoundedSemaphore] = {}  # by size: one bound per configured size
 
 
-class HashSlots:
-    """A bound on argon2id computations at once shared by the worker processes of one instance.
-
-    A per-worker bound (cores / workers) starves when the keep-alive connections land unevenly:
-    a worker holding every connection hashed one password at a time while the other core idled.
-    Made in the gunicorn master before it forks; each slot records its holder's pid, so the
-    master gives back the slots of a worker that was killed while hashing (`release_dead`).
-    """
-
-    def __init__(self, size: int):
-        import multiprocessing
-
-        self.size = size
-        self._free = multiprocessing.BoundedSemaphore(size)
-        self._holders = multiprocessing.Array("i", size)  # 0: free; its lock guards the cells
-
-    def __enter__(self):
-        self._free.acquire()
-        with self._holders.get_lock():
-            self._holders[list(self._holders).index(0)] = os.getpid()
-
-    def __exit__(self, *exc):
-        with self._holders.get_lock():
-            self._holders[list(self._holders).index(os.getpid())] = 0
-        self._free.release()
-
-    def release_dead(self, pid: int) -> int:
-        """Give back the slots a dead worker held; the number given back."""
-        given = 0
-        with self._holders.get_lock():
-            for i, holder in enumerate(self._holders):
-                if holder == pid:
-                    self._holders[i] = 0
-                    self._free.release()
-                    given += 1
-        return given
-
-
-def share_hash_slots(size: int) -> HashSlots:
-    """Bound argon2id across the processes forked after this call (the gunicorn master's)."""
-    global _shared
-    _shared = HashSlots(max(1, size))
-    return _shared
-
-
-def release_hash_slots_of(pid: int) -> int:
-    """Give back the instance-wide slots of a dead worker process; how many it held."""
-    return _shared.release_dead(pid) if _shared is not None else 0
-
-
-def _hash_slots():
-    """How many argon2id computations run at once (PASSWORD_HASH_CONCURRENCY, else the cores).
-
-    Each one holds 19 MiB and keeps a core busy: more at once than the cores only makes each
-    slower (they evict each other from the CPU caches) and adds memory. Threads beyond it wait
-    their turn. Under gunicorn the bound is the instance's (`share_hash_slots`), else the process's.
-    """
-    if _shared is not None:
-        return _shared
-    pid = os.getpid()
-    slots = _slots.get(pid)
-    if slots is None:
-        with _slots_lock:
-            slots = _slots.get(pid)
-            if slots is None:
-                size = current_app.config["PASSWORD_HASH_CONCURRENCY"] or os.cpu_count() or 1
-                slots = _slots[pid] = threading.BoundedSemaphore(size)
-    return slots
+def _hash_slots() -> threading.BoundedSemaphore:
+    """This process's bound on argon2id at once: PASSWORD_HASH_CONCURRENCY, else the cores."""
+    configured = current_app.config["PASSWORD_HASH_CONCURRENCY"] if has_app_context() else 0
+    size = configured or os.cpu_count() or 1
+    with _slots_lock:
+        if size not in _slots:
+            _slots[size] = threading.BoundedSemaphore(size)
+        return _slots[size]
 
 
 def hash_password(password: str) -> str:

@@ -60,11 +60,12 @@ def render_shared_page(key: tuple, render, holes: dict[str, object] | None = Non
     def render_with(values):
         return render(values) if holes is not None else render()
 
-    from app.blueprints.auth.sessions import is_logged_in
+    from flask_login import current_user
+
     from app.blueprints.kiosk.mode import in_kiosk
     from app.i18n import select_locale
 
-    if is_logged_in() or session.get("_flashes") or in_kiosk():
+    if current_user.is_authenticated or session.get("_flashes") or in_kiosk():
         return render_with(holes)
 
     token = generate_csrf()

@@ -35,6 +35,14 @@ def test_onboarded_persona_goes_straight_in(app, client):
     assert [(s.method, s.ended_at) for s in sessions] == [("mitid", None)]
 
 
+def test_the_login_page_sends_a_logged_in_member_on_to_the_front_page(client):
+    assert login_with_mitid(client, "hanne.lund").location == "/"
+    answer = client.get("/login")
+    assert (answer.status_code, answer.location) == (302, "/")
+    post_form(client, "/logout", {}, page="/")
+    assert client.get("/login").status_code == 200
+
+
 def test_cancel_at_mitid_explains_and_offers_to_try_again(client):
     start = client.get("/auth/mitid/login")
     back = walk_simulator(start.location, "asger.torring", cancel=True)

@@ -7,8 +7,6 @@ gunicorn, per instance (a killed worker's slot is given back), and every step of
 wizard costs at most three statements on PostgreSQL.
 """
 
-import multiprocessing
-import os
 import threading
 from datetime import timedelta
 
@@ -150,45 +148,6 @@ def test_password_hashing_runs_at_most_the_configured_number_at_once(app, monkey
     assert most[0] == limit
 
 
-def test_hash_slots_are_shared_by_forked_workers_and_a_killed_workers_slot_comes_back(
-        monkeypatch):
-    slots = security.HashSlots(1)  # made before the fork, as gunicorn's master does
-    fork = multiprocessing.get_context("fork")
-    holding = fork.Event()
-
-    def hash_and_get_killed():
-        slots.__enter__()
-        holding.set()
-        os._exit(0)  # dies inside the slot, as a worker killed mid-hash would
-
-    worker = fork.Process(target=hash_and_get_killed)
-    worker.start()
-    assert holding.wait(10)
-    worker.join(10)
-    assert list(slots._holders) == [worker.pid]
-    assert not slots._free.acquire(timeout=0.2)  # the other process's slot binds this one too
-    with monkeypatch.context() as patch:
-        patch.setattr(security, "_shared", slots)
-        assert security.release_hash_slots_of(worker.pid) == 1  # gunicorn.conf.py's child_exit
-        assert security.release_hash_slots_of(worker.pid) == 0
-    with slots:
-        assert list(slots._holders) == [os.getpid()]
-    assert list(slots._holders) == [0]
-
-
-def test_verify_password_takes_the_instance_wide_slot_when_gunicorn_shared_one(
-        app, monkeypatch):
-    shared = security.HashSlots(1)
-    monkeypatch.setattr(security, "_shared", shared)
-    seen = []
-    real_verify = security.password_hasher.verify
-    monkeypatch.setattr(security, "password_hasher", type("Watching", (), {
-        "verify": staticmethod(lambda *a: seen.append(list(shared._holders)) or real_verify(*a))})())
-    stored = real_verify.__self__.hash("hemmelig")
-    with app.app_context():
-        assert security.verify_password(stored, "hemmelig")
-    assert seen == [[os.getpid()]]
-    assert list(shared._holders) == [0]
 
 
 CLOSED_FRONT = "Klinikken opretter selv patienter som brugere."

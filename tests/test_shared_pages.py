@@ -11,7 +11,6 @@ import pytest
 from sqlmodel import select
 
 from app import web
-from app.blueprints.auth.sessions import USER_ID_KEY
 from tests.flows import login_as, onboard_until, post_form
 from tests.support import StatementLog
 
@@ -127,39 +126,6 @@ def test_a_flash_message_and_a_logged_in_user_get_a_fresh_page(long_cache, monke
     assert names  # the flash message needs its own render
     assert "Du er logget ud." not in visitor.get("/portal/aarhus").get_data(as_text=True)
 
-
-def test_flask_login_is_asked_only_when_the_session_holds_a_login(long_cache, outbox):
-    """A visitor without a login is served without flask-login's lookup; a login is found by its
-    session alone (no remember cookie), so a staff member still gets their own page."""
-    from flask_login import user_accessed
-
-    app = long_cache
-    lookups = []
-
-    def looked_up(_sender, **_extra):
-        lookups.append(1)
-
-    user_accessed.connect(looked_up, app, weak=False)
-    try:
-        visitor = app.test_client()
-        onboard_until(visitor, outbox, "asger.torring", "contact")
-        paths = ["/login", "/portal/aarhus", "/onboarding/contact"]
-        for path in paths:
-            visitor.get(path)  # rendered once (the templates' current_user asks flask-login)
-        lookups.clear()
-        for path in paths:
-            assert visitor.get(path).status_code == 200
-        assert lookups == []  # served from the cache without asking
-        staff = app.test_client()
-        login_as(staff, "jonas.holm", function="secretary")
-        assert staff.get_cookie(app.config.get("REMEMBER_COOKIE_NAME", "remember_token")) is None
-        with staff.session_transaction() as cookie_session:
-            assert USER_ID_KEY in cookie_session  # where is_logged_in looks
-        lookups.clear()
-        assert staff.get("/login").status_code == 302  # logged in: on to the front page
-        assert lookups == [1]  # found through the session's user id
-    finally:
-        user_accessed.disconnect(looked_up, app)
 
 
 def test_the_cache_is_bounded(long_cache, monkeypatch):

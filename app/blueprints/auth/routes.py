@@ -18,7 +18,7 @@ from app.blueprints.auth.services import (
     find_linked_user,
     identity_from_claims,
 )
-from app.blueprints.auth.sessions import end_login_session, is_logged_in
+from app.blueprints.auth.sessions import end_login_session
 from app.blueprints.enrolment.invitations import check_invitation_for
 from app.blueprints.onboarding.routes import forget_onboarding, remember_onboarding
 from app.blueprints.onboarding.services import begin_onboarding
@@ -41,7 +41,7 @@ def _login_page(form=None, status=200):
 @bp.get("/login")
 def login():
     """The staff login page: NEMLOG-IN, and user ID + password where the policy allows it."""
-    if is_logged_in():
+    if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     key = ("login", policy.mitid_only(), policy.cutover_date(), policy.fallback_banner())
     return render_shared_page(key, _login_page)
