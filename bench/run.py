@@ -494,7 +494,7 @@ def run(args) -> dict:
         theirs = None
         if {"pages", "login"} & args.only:
             # The same gunicorn settings as gunicorn.conf.py gives ours (workers, threads,
-            # keep-alive, time-out); only our ThreadWorker's fair accept is ours alone.
+            # keep-alive, time-out, the stock gthread worker).
             theirs = peer.server(database_url=peer_url, workers=workers, threads=threads,
                                  log_path=server_log).start()
             servers.append(theirs)
