@@ -16,8 +16,8 @@ from tests.browser.test_portal_walks_browser import (
     open_registration,
     start_code_login,
 )
-from tests.browser.test_workspace_browser import clinic_nav, open_tab
-from tests.browser.walks import login_staff_with_mitid
+from tests.browser.test_workspace_browser import AARHUS, open_tab
+from tests.browser.walks import choose_function, create_patient, login_staff_with_mitid
 from tests.portal_flows import CPR
 from tests.support import code_from
 
@@ -51,23 +51,9 @@ def test_a_strangers_registration_needs_the_clinic_to_vouch_for_the_address(
 
     # Jonas (sekretær at Aarhus) creates Sofie's stamkort and ticks "Patienten har ikke MitID".
     login_staff_with_mitid(page, visit_checked, app_url, "jonas.holm")
-    page.get_by_role("group", name="Dine funktioner").get_by_role("radio", name="sekretær").check()
-    visit_checked(page, label="function picker")
-    page.get_by_role("button", name="Vælg").click()
-    expect(page).to_have_url(app_url + "/")
-    visit_checked(page, label="start page")
-    clinic_nav(page).get_by_role("link", name="Patienter").click()
-    expect(page.get_by_role("heading", level=1, name="Patienter")).to_be_visible()
-    visit_checked(page, label="patients")
-    page.get_by_role("link", name="Opret patient").click()
-    expect(page.get_by_role("heading", level=1, name="Opret patient")).to_be_visible()
-    visit_checked(page, label="new patient")
-    page.get_by_label("CPR-nummer").fill(SOFIE)
-    page.get_by_label("Fornavn").fill("Sofie")
-    page.get_by_label("Efternavn").fill("Nielsen")
-    page.get_by_label("E-mail").fill(SOFIE_EMAIL)
-    page.get_by_role("button", name="Opret patient").click()
-    expect(page.get_by_role("heading", level=1, name=re.compile(r"^Sofie Nielsen"))).to_be_visible()
+    choose_function(page, visit_checked, app_url, AARHUS, "sekretær")
+    create_patient(page, visit_checked, cpr=SOFIE, first="Sofie", last="Nielsen",
+                   email=SOFIE_EMAIL)
     visit_checked(page, label="stamkort")
     open_tab(page, visit_checked, app_url, "Kommunikation", "/communication", javascript)
     page.get_by_label("Patienten har ikke MitID").check()

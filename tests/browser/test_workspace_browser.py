@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.walks import login_staff_with_mitid
+from tests.browser.walks import choose_function, create_patient, login_staff_with_mitid
 from tests.portal_flows import CPR, PASSWORD, register
 from tests.support import code_from
 
@@ -59,31 +59,11 @@ def test_secretary_creates_ole_as_portal_user_without_mitid(
         wait_for_mail):
     app_url = live_server.url
 
-    # Jonas (behandler + sekretær at Aarhus) picks sekretær.
+    # Jonas (behandler + sekretær at Aarhus) picks sekretær, then Patienter -> Opret patient.
     login_staff_with_mitid(page, visit_checked, app_url, "jonas.holm")
-    expect(page).to_have_url(app_url + "/select/function")
-    visit_checked(page, label="function picker")
-    page.get_by_role("group", name="Dine funktioner").get_by_role("radio", name="sekretær").check()
-    page.get_by_role("button", name="Vælg").click()
-    expect(page).to_have_url(app_url + "/")
-    expect(page.get_by_role("navigation", name="Bruger")).to_contain_text(f"{AARHUS} · sekretær")
-    visit_checked(page, label="start page, sekretær")
-
-    # Patienter -> Opret patient.
-    clinic_nav(page).get_by_role("link", name="Patienter").click()
-    expect(page.get_by_role("heading", level=1, name="Patienter")).to_be_visible()
-    visit_checked(page, label="patients")
-    page.get_by_role("link", name="Opret patient").click()
-    expect(page.get_by_role("heading", level=1, name="Opret patient")).to_be_visible()
-    visit_checked(page, label="new patient")
-    page.get_by_label("CPR-nummer").fill(CPR["ole.hansen"])
-    page.get_by_label("Fornavn").fill("Ole")
-    page.get_by_label("Efternavn").fill("Hansen")
-    page.get_by_label("E-mail").fill(OLE_EMAIL)
-    page.get_by_role("button", name="Opret patient").click()
-
-    expect(page.get_by_role("heading", level=1, name=re.compile(r"^Ole Hansen"))).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("Patienten er oprettet.")
+    choose_function(page, visit_checked, app_url, AARHUS, "sekretær")
+    create_patient(page, visit_checked, cpr=CPR["ole.hansen"], first="Ole", last="Hansen",
+                   email=OLE_EMAIL)
     expect(page.get_by_role("heading", level=1)).to_contain_text("030344-XXXX")
     expect(stamkort_tab(page, "Stamdata")).to_have_attribute("aria-current", "page")
     visit_checked(page, label="stamkort: Stamdata")

@@ -1,5 +1,7 @@
 """Steps that many browser walks share: logging in at the MitID simulator like a person."""
 
+import re
+
 from playwright.sync_api import expect
 
 
@@ -29,3 +31,32 @@ def login_staff_with_mitid(page, visit_checked, app_url: str, user_id: str,
     """A staff member opens the login page and logs in with MitID."""
     visit_checked(page, app_url + "/login", label="staff login")
     nemlog_in(page, visit_checked, user_id, login_as)
+
+
+def choose_function(page, visit_checked, app_url: str, clinic: str, function: str) -> None:
+    """The function picker after the MitID login of someone with several functions."""
+    expect(page).to_have_url(app_url + "/select/function")
+    visit_checked(page, label="function picker")
+    page.get_by_role("group", name="Dine funktioner").get_by_role("radio", name=function).check()
+    page.get_by_role("button", name="Vælg").click()
+    expect(page).to_have_url(app_url + "/")
+    expect(page.get_by_role("navigation", name="Bruger")).to_contain_text(f"{clinic} · {function}")
+    visit_checked(page, label=f"start page, {function}")
+
+
+def create_patient(page, visit_checked, *, cpr: str, first: str, last: str, email: str) -> None:
+    """Patienter -> Opret patient: the stamkort's first fields, then Opret patient."""
+    page.get_by_role("navigation", name="Klinik").get_by_role("link", name="Patienter").click()
+    expect(page.get_by_role("heading", level=1, name="Patienter")).to_be_visible()
+    visit_checked(page, label="patients")
+    page.get_by_role("link", name="Opret patient").click()
+    expect(page.get_by_role("heading", level=1, name="Opret patient")).to_be_visible()
+    visit_checked(page, label="new patient")
+    page.get_by_label("CPR-nummer").fill(cpr)
+    page.get_by_label("Fornavn").fill(first)
+    page.get_by_label("Efternavn").fill(last)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_role("button", name="Opret patient").click()
+    expect(page.get_by_role("heading", level=1, name=re.compile(f"^{first} {last}")))\
+        .to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Patienten er oprettet.")
