@@ -4,6 +4,7 @@ from flask import Blueprint, request
 from sqlmodel import select
 
 from app import cpr
+from app.audit_labels import AUDIT_LABELS
 from app.blueprints.auth.access import current_clinic, require_permission
 from app.db import get_session
 from app.models import AuditEvent, PatientRecord, StaffUser
@@ -46,4 +47,5 @@ def index():
     """Newest first, paginated."""
     page = max(request.args.get("page", 1, type=int), 1)
     rows, has_next = clinic_events(current_clinic().id, page)
-    return render_page("audit_log/index.html", rows=rows, page=page, has_next=has_next)
+    return render_page("audit_log/index.html", rows=rows, page=page, has_next=has_next,
+                       audit_labels=AUDIT_LABELS)

@@ -6,7 +6,6 @@ from flask import abort, g, redirect, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.audit_labels import AUDIT_LABELS
 from app.db import get_session
 from app.models import Clinic
 
@@ -110,5 +109,4 @@ def init_app(app) -> None:
     @app.context_processor
     def _access():
         return {"current_clinic": current_clinic(), "current_function": current_function(),
-                "can": can, "function_labels": FUNCTION_LABELS, "url_rules": app.view_functions,
-                "audit_labels": AUDIT_LABELS}
+                "can": can, "function_labels": FUNCTION_LABELS, "url_rules": app.view_functions}
