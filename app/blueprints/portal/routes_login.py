@@ -3,10 +3,8 @@
 import logging
 import smtplib
 
-from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from flask import flash, redirect, session, url_for
 from flask_babel import gettext as _
-from joserfc.errors import JoseError
 
 from app import audit, email_codes
 from app.blueprints.portal import bp, mitid, registration
@@ -18,6 +16,7 @@ from app.clock import utcnow
 from app.db import get_session
 from app.extensions import limiter
 from app.models import Clinic, PortalUser
+from app.oidc import LoginFailed
 from app.portal_sessions import portal_clinic, start_portal_session
 from app.security import cpr_index
 
@@ -138,17 +137,8 @@ def mitid_callback():
         return mitid.failed("expired", None)
     try:
         identity = mitid.finish()
-    except MismatchingStateError:
-        log.info("citizen MitID callback refused: state mismatch or replay")
-        return mitid.failed("expired", clinic.key)
-    except OAuthError as exc:
-        log.info("citizen MitID callback refused: %s", exc.error)
-        return mitid.failed("cancelled" if exc.error == "access_denied" else "invalid", clinic.key)
-    except mitid.UNREACHABLE[0] as exc:
-        return mitid.broker_unreachable(exc, clinic.key)
-    except (JoseError, ValueError, KeyError) as exc:
-        log.warning("citizen ID token rejected: %s", type(exc).__name__)
-        return mitid.failed("invalid", clinic.key)
+    except LoginFailed as exc:
+        return mitid.failed(exc.kind, clinic.key)
     if mitid.under_15(identity):
         audit.record("portal_mitid_refused_under_15", actor="anonymous", clinic_id=clinic.id,
                      purpose=flow["purpose"])
