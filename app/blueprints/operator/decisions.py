@@ -1,7 +1,5 @@
 """The operator's approve/reject of a request, shared by the enrolment and exemption queues."""
 
-import logging
-import smtplib
 from collections.abc import Callable
 
 from flask import flash, url_for
@@ -10,9 +8,8 @@ from flask_login import current_user
 
 from app.blueprints.enrolment.forms import DecisionForm
 from app.db import get_session
+from app.mailer import MailNotSent
 from app.web import redirect_303
-
-log = logging.getLogger(__name__)
 
 
 def decision_page(subject, *, render: Callable, approve: Callable, reject: Callable,
@@ -31,9 +28,8 @@ def decision_page(subject, *, render: Callable, approve: Callable, reject: Calla
         get_session().rollback()
         form.form_errors.append(conflict_message(exc))
         return render(subject, form, 409)
-    except (smtplib.SMTPException, OSError) as exc:
+    except MailNotSent:
         # The decision and its e-mails go together: without the mail nothing is saved.
-        log.warning("operator decision not mailed (%s): %s", list_endpoint, type(exc).__name__)
         get_session().rollback()
         form.form_errors.append(_("Vi kunne ikke sende e-mails lige nu, så intet er gemt. "
                                   "Prøv igen om lidt."))

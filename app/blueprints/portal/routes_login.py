@@ -1,8 +1,5 @@
 """Views of login: security code (CPR + password, then a code by e-mail) and MitID (citizen broker)."""
 
-import logging
-import smtplib
-
 from flask import flash, redirect, session, url_for
 from flask_babel import gettext as _
 
@@ -15,12 +12,12 @@ from app.blueprints.portal.routes_front import front_page
 from app.clock import utcnow
 from app.db import get_session
 from app.extensions import limiter
+from app.mailer import MailNotSent
 from app.models import Clinic, PortalUser
 from app.oidc import LoginFailed
 from app.portal_sessions import portal_clinic, start_portal_session
 from app.security import cpr_index
 
-log = logging.getLogger(__name__)
 LOGIN_KEY = "portal_login"  # {"user", "clinic", "at", "earlier"}: CPR and password were right; code pending
 LOGIN_STEP_SECONDS = 15 * 60
 
@@ -57,8 +54,7 @@ def login(clinic_key: str):
             "ikke MitID, så kontakt klinikken, som kan registrere, at du ikke har MitID."))
     try:
         reason = _send_security_code(user)
-    except (smtplib.SMTPException, OSError) as exc:
-        log.warning("security code not sent: %s", type(exc).__name__)
+    except MailNotSent:
         get_session().rollback()
         return _refuse(clinic, form, _("Vi kunne ikke sende e-mailen lige nu. Prøv igen om lidt."))
     if reason == "locked":
