@@ -128,7 +128,9 @@ def test_an_onboarding_step_whose_code_cannot_be_mailed_is_422_and_keeps_nothing
     from sqlmodel import select
 
     from app.models import EmailCode, Onboarding
-    from tests.flows import onboard_until, post_form, query_one
+    from tests.helpers.db import query_one
+    from tests.helpers.http import post_form
+    from tests.helpers.staff import onboard_until
 
     onboard_until(client, outbox, "asger.torring", "contact")
     monkeypatch.setattr(mailer, "SMTP_TIMEOUT", 0.3)

@@ -12,8 +12,9 @@ from sqlmodel import select
 
 from app import web
 from app.blueprints.auth.sessions import USER_ID_KEY
-from tests.flows import login_as, onboard_until, post_form
-from tests.support import StatementLog
+from tests.helpers.db import StatementLog
+from tests.helpers.http import post_form
+from tests.helpers.staff import login_as, onboard_until
 
 TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
