@@ -36,22 +36,25 @@ def text_hash(text: str = PROFILE_SHARING_TEXT) -> str:
     return hashlib.sha256(full.encode()).hexdigest()
 
 
+def _new_record(*, purpose: str, version: str, digest: str, action: str, method: str,
+                actor: str, target_type: str, target_id: int) -> tuple[ConsentRecord, AuditEvent]:
+    """A consent record of either kind of user and its audit event, not added yet."""
+    if action not in ("given", "withdrawn"):
+        raise ValueError(action)
+    owner = "staff_user_id" if target_type == "staff_user" else "portal_user_id"
+    row = ConsentRecord(**{owner: target_id}, purpose=purpose, action=action,
+                        text_version=version, text_hash=digest, method=method)
+    event = audit.new_event(f"consent_{action}", actor=actor, target_type=target_type,
+                            target_id=target_id, purpose=purpose, method=method)
+    return row, event
+
+
 def new_consent(*, staff_user_id: int, action: str, method: str,
                 actor: str) -> tuple[ConsentRecord, AuditEvent]:
     """A staff member's profile-sharing consent record and its audit event, not added yet."""
-    if action not in ("given", "withdrawn"):
-        raise ValueError(action)
-    row = ConsentRecord(
-        staff_user_id=staff_user_id,
-        purpose=PROFILE_SHARING,
-        action=action,
-        text_version=PROFILE_SHARING_VERSION,
-        text_hash=text_hash(),
-        method=method,
-    )
-    event = audit.new_event(f"consent_{action}", actor=actor, target_type="staff_user",
-                            target_id=staff_user_id, purpose=PROFILE_SHARING, method=method)
-    return row, event
+    return _new_record(purpose=PROFILE_SHARING, version=PROFILE_SHARING_VERSION,
+                       digest=text_hash(), action=action, method=method, actor=actor,
+                       target_type="staff_user", target_id=staff_user_id)
 
 
 def record_consent(*, staff_user_id: int, action: str, method: str, actor: str) -> ConsentRecord:
@@ -60,6 +63,15 @@ def record_consent(*, staff_user_id: int, action: str, method: str, actor: str) 
                              actor=actor)
     get_session().add_all([row, event])
     return row
+
+
+def set_consent(*, staff_user_id: int, given: bool, method: str, actor: str) -> bool:
+    """Give or withdraw the consent unless it already stands so; whether a record was added."""
+    if has_consent(staff_user_id=staff_user_id) == given:
+        return False
+    record_consent(staff_user_id=staff_user_id, action="given" if given else "withdrawn",
+                   method=method, actor=actor)
+    return True
 
 
 PORTAL_TERMS = "portal_terms"
@@ -75,14 +87,10 @@ def portal_terms_hash() -> str:
 def record_portal_terms(*, portal_user_id: int, action: str, method: str,
                         actor: str) -> ConsentRecord:
     """Append a patient's acceptance (or withdrawal) of the portal's terms; the caller commits."""
-    if action not in ("given", "withdrawn"):
-        raise ValueError(action)
-    row = ConsentRecord(portal_user_id=portal_user_id, purpose=PORTAL_TERMS, action=action,
-                        text_version=PORTAL_TERMS_VERSION, text_hash=portal_terms_hash(),
-                        method=method)
-    get_session().add(row)
-    audit.record(f"consent_{action}", actor=actor, target_type="portal_user",
-                 target_id=portal_user_id, purpose=PORTAL_TERMS, method=method)
+    row, event = _new_record(purpose=PORTAL_TERMS, version=PORTAL_TERMS_VERSION,
+                             digest=portal_terms_hash(), action=action, method=method,
+                             actor=actor, target_type="portal_user", target_id=portal_user_id)
+    get_session().add_all([row, event])
     return row
 
 

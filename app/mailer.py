@@ -33,6 +33,12 @@ _idle: list[tuple[tuple, Connection, float]] = []  # (relay, connection, last us
 _idle_lock = threading.Lock()
 
 
+# An OSError like everything it wraps (smtplib.SMTPException is one), so a caller that still
+# catches (SMTPException, OSError) keeps working; new callers catch MailNotSent.
+class MailNotSent(OSError):
+    """The relay did not take an e-mail; the SMTP or socket error is its __cause__."""
+
+
 class _Connection(Connection):
     """flask-mail's connection, with SMTP_TIMEOUT on connecting and on every step after."""
 
@@ -135,12 +141,16 @@ def _deliver(message: Message) -> None:
 
 
 def send_email(*, to: str, subject: str, template: str, **context) -> None:
-    """Render a text+HTML e-mail and send it over SMTP."""
+    """Render a text+HTML e-mail and send it over SMTP; raises MailNotSent when it was not."""
     message = _Message(
         subject=subject,
         recipients=[to],
         body=render_template(f"email/{template}.txt", **context),
         html=render_template(f"email/{template}.html", **context),
     )
-    _deliver(message)
+    try:
+        _deliver(message)
+    except OSError as exc:  # smtplib.SMTPException is an OSError too
+        log.warning("mail not sent: template=%s error=%s", template, type(exc).__name__)
+        raise MailNotSent(template) from exc
     log.info("mail sent: template=%s", template)  # never the address or the content

@@ -1,7 +1,17 @@
 """OpenID Connect clients of the MitID brokers (authlib), one registry per app."""
 
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import requests
+from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
 from flask import current_app
+from joserfc.errors import JoseError
+
+log = logging.getLogger(__name__)
+Identity = TypeVar("Identity")
 
 # Each registered client and the prefix of its settings in the config.
 BROKERS = {"staff_broker": "STAFF_BROKER", "citizen_broker": "CITIZEN_BROKER"}
@@ -51,3 +61,33 @@ def id_token_claims_options(client) -> dict:
         "exp": {"essential": True},
         "nonce": {"essential": True},
     }
+
+
+class LoginFailed(Exception):
+    """The broker's answer was refused; kind is expired, cancelled, unreachable or invalid."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+def finish_login(client, identity_from_claims: Callable[[dict, dict], Identity]) -> Identity:
+    """Finish the authorization at the callback and read the identity, or raise LoginFailed."""
+    who = client.name.removesuffix("_broker")
+    try:
+        token = client.authorize_access_token(leeway=current_app.config["OIDC_LEEWAY"],
+                                              claims_options=id_token_claims_options(client))
+        return identity_from_claims(token["userinfo"], client.userinfo(token=token))
+    # Only the error's type or code is logged: the token and claims hold personal data.
+    except MismatchingStateError:  # an OAuthError too, so it goes first
+        log.info("%s MitID callback refused: state mismatch or replay", who)
+        raise LoginFailed("expired") from None
+    except OAuthError as exc:
+        log.info("%s MitID callback refused: %s", who, exc.error)
+        raise LoginFailed("cancelled" if exc.error == "access_denied" else "invalid") from None
+    except requests.RequestException as exc:  # before ValueError: some are both
+        log.warning("%s broker unreachable at callback: %s", who, type(exc).__name__)
+        raise LoginFailed("unreachable") from None
+    except (JoseError, ValueError, KeyError) as exc:
+        log.warning("%s ID token rejected: %s", who, type(exc).__name__)
+        raise LoginFailed("invalid") from None

@@ -19,7 +19,7 @@ from app.simulator import (
     set_outage,
     subject_for,
 )
-from tests.support import LiveServer, RecordingHandler, free_port
+from tests.helpers.servers import LiveServer, RecordingHandler, free_port
 
 TEST_PERSONAS = os.path.join(os.path.dirname(__file__), "..", "app", "data", "personas.json")
 CPR_KEY = "mT0m0rV0v1Y4y0Q2ZrJkUoJkq6o2yGJx1Xc0mI3b8nQ="

@@ -5,8 +5,9 @@ import os
 import pytest
 
 from app import create_app
-from tests.flows import login_as, post_form
-from tests.support import TcpProxy
+from tests.helpers.http import post_form
+from tests.helpers.servers import TcpProxy
+from tests.helpers.staff import login_as
 
 
 @pytest.mark.parametrize("overrides", [
@@ -168,7 +169,7 @@ def test_unexpected_error_is_a_500_page_without_trace(app, client):
 
 def test_dev_outbox_lists_received_mail_newest_first(app, client, tmp_path):
     from app.devmail import FilingHandler, start_smtp_sink
-    from tests.support import free_port
+    from tests.helpers.servers import free_port
 
     port = free_port()
     sink = start_smtp_sink(FilingHandler(app.config["OUTBOX_DIR"]), port=port)

@@ -4,15 +4,11 @@ import pytest
 from sqlmodel import select
 
 from app.models import AuditEvent, PatientRecord, RegistrationRequest
-from tests.flows import login_as, post_form, query_one
-from tests.portal_flows import (
-    CPR,
-    add_record,
-    code_login,
-    link_from,
-    portal_user,
-    register,
-)
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.mail import link_from
+from tests.helpers.portal import CPR, add_record, code_login, portal_user, register
+from tests.helpers.staff import login_as
 
 
 @pytest.fixture
@@ -106,9 +102,9 @@ def test_opret_som_bruger_sends_an_activation_link_and_ole_logs_in_without_mitid
         f"/clinic/patients/{record_id}/portal").get_data(as_text=True)
     activation = link_from(outbox[-1])
     ole = app.test_client()
-    from tests.portal_flows import NEW_PASSWORD, post
+    from tests.helpers.portal import NEW_PASSWORD
 
-    answer = post(ole, activation, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    answer = post_form(ole, activation, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
     assert answer.status_code in (200, 303)
     home = code_login(ole, outbox, "aarhus", CPR["ole.hansen"], NEW_PASSWORD)
     assert home.status_code == 303 and home.location.startswith("/portal/aarhus")

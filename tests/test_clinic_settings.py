@@ -4,7 +4,9 @@ import pytest
 from sqlmodel import select
 
 from app.models import AuditEvent, Clinic, ClinicServiceLink
-from tests.flows import login_as, post_form, query_one
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.staff import login_as
 
 SETTINGS = {"self_registration": "approval", "booking_enabled": "y",
             "booking_url": "https://booking.example.dk", "econsultation_url": "",

@@ -6,8 +6,10 @@ import pytest
 from sqlmodel import select
 
 from app.models import StaffUser
-from tests.flows import login_with_mitid, onboard_until, post_form, query_one
-from tests.support import code_from
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.mail import code_from
+from tests.helpers.staff import login_with_mitid, onboard_until
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 
 from app import create_app
 from app.custody import CONFIRMED, DENIED, UNKNOWN, custody_of
-from tests.portal_flows import CPR
+from tests.helpers.portal import CPR
 from tests.test_app import _production_config
 
 

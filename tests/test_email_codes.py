@@ -6,8 +6,10 @@ import pytest
 from sqlmodel import select
 
 from app.models import EmailCode
-from tests.flows import onboard_until, post_form, query_one
-from tests.support import code_from
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.mail import code_from
+from tests.helpers.staff import onboard_until
 
 
 def wrong(code: str) -> str:

@@ -23,9 +23,11 @@ from app.models import (
 )
 from app.security import token_hash
 from app.simulator import add_identity
-from tests.flows import login_with_mitid, post_form, query_one
-from tests.staff_helpers import audit_events, claim_with_mitid, session_of, set_email, token_from
-from tests.support import app_path, code_from, walk_simulator
+from tests.helpers.db import audit_events, query_one
+from tests.helpers.http import app_path, post_form, session_of
+from tests.helpers.mail import code_from, token_from
+from tests.helpers.mitid import walk_simulator
+from tests.helpers.staff import claim_with_mitid, login_with_mitid, set_email
 
 FORM = "/enrolment"
 QUEUE = "/operator/enrolments"

@@ -9,15 +9,10 @@ from sqlmodel import select
 from app.db import get_session
 from app.models import Clinic, Invitation, LoginSession, Membership, PasswordExemption, StaffUser
 from app.security import token_hash
-from tests.flows import login_with_mitid, post_form, query_one
-from tests.staff_helpers import (
-    audit_events,
-    login_as,
-    open_session,
-    set_email,
-    token_from,
-    user_by_id,
-)
+from tests.helpers.db import audit_events, query_one
+from tests.helpers.http import post_form
+from tests.helpers.mail import token_from
+from tests.helpers.staff import login_with_function, login_with_mitid, open_session, set_email, user_by_id
 
 PAGE = "/clinic/exemptions"
 QUEUE = "/operator/exemptions"
@@ -29,7 +24,7 @@ REQUEST = {"name": "Kim Ågård", "email": "Kim@Revisorhuset.example.dk",
 def admin(app, client):
     """Hanne Lund, administrator at Rygcenter Aarhus (with a work e-mail for the decision mail)."""
     set_email(app, "hlu", "hanne@rygcenter.example.dk")
-    login_as(app, client, "hanne.lund", "aarhus", "administrator")
+    login_with_function(app, client, "hanne.lund", "aarhus", "administrator")
     return client
 
 
@@ -274,7 +269,7 @@ def test_another_clinics_request_cannot_be_withdrawn(app, admin, client):
 
 @pytest.mark.parametrize("path", [PAGE, QUEUE])
 def test_secretary_gets_403(app, client, path):
-    login_as(app, client, "jonas.holm", "aarhus", "secretary")
+    login_with_function(app, client, "jonas.holm", "aarhus", "secretary")
     assert client.get(path).status_code == 403
 
 

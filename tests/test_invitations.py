@@ -7,9 +7,11 @@ from sqlmodel import select
 
 from app.blueprints.enrolment.invitations import names_match
 from app.models import Invitation, MitIDLink, Onboarding
-from tests.flows import login_with_mitid, post_form, query_one
-from tests.staff_helpers import audit_events, claim_with_mitid, invite, mitid_person, session_of
-from tests.support import app_path, code_from, csrf_from, walk_simulator
+from tests.helpers.db import audit_events, query_one
+from tests.helpers.http import app_path, csrf_from, post_form, session_of
+from tests.helpers.mail import code_from
+from tests.helpers.mitid import mitid_person, walk_simulator
+from tests.helpers.staff import claim_with_mitid, invite, login_with_mitid
 
 CONFIRM = "/onboarding/invitation"
 

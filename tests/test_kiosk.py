@@ -7,16 +7,10 @@ import pytest
 from sqlmodel import select
 
 from app.models import AuditEvent, KioskDevice, PortalSession, PortalUser
-from tests.flows import login_as, post_form, query_one
-from tests.portal_flows import (
-    mitid_back,
-    on_to_mitid,
-    portal_mitid,
-    post,
-    register,
-    registration_data,
-)
-from tests.support import query
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form, query
+from tests.helpers.portal import mitid_back, on_to_mitid, portal_mitid, register, registration_data
+from tests.helpers.staff import login_as
 
 
 def enrol_kiosk(app, name="Venteværelset"):
@@ -136,7 +130,7 @@ def test_registration_on_the_kiosk_ends_by_itself_and_leaves_nothing(app):
     form = tablet.get(entry).get_data(as_text=True)
     assert 'type="password"' in re.search(r'<input[^>]*name="cpr"[^>]*>', form).group(0)
     assert "Tidsbestilling" not in form and 'href="http' not in form
-    sent = post(tablet, entry, registration_data())
+    sent = post_form(tablet, entry, registration_data())
     authorize = on_to_mitid(tablet, "aarhus", sent)
     assert query(authorize)["prompt"] == "login"  # the next person never reuses an IdP session
     back = mitid_back(tablet, authorize, "sofie.nielsen")
@@ -177,7 +171,7 @@ def test_contact_check_on_the_kiosk(app, outbox):
     home = tablet.get("/portal/aarhus/hjem").get_data(as_text=True)
     assert "Ret e-mail og mobil" in home and "Klinikkens tjenester" not in home
     assert "Afslut" in home and "Log ud" not in home
-    answer = post(tablet, "/portal/aarhus/bekraeft", {"email": "karen.ny@example.dk",
+    answer = post_form(tablet, "/portal/aarhus/bekraeft", {"email": "karen.ny@example.dk",
                                                       "mobile": "20000009"})
     assert answer.location == "/kiosk/aarhus/done"
     assert portal_user_email(app) == "karen.ny@example.dk"
@@ -208,7 +202,7 @@ def test_after_a_reset_the_kiosk_shows_no_portal_page_outside_an_action(app):
     tablet, _link = enrol_kiosk(app)
     tablet.get("/kiosk/aarhus")
     kiosk_start(tablet, "register")
-    post(tablet, "/kiosk/aarhus/end", {}, page="/kiosk/aarhus")
+    post_form(tablet, "/kiosk/aarhus/end", {}, page="/kiosk/aarhus")
     for path in ("/portal/aarhus/opret", "/portal/aarhus", "/portal/vejle/opret",
                  "/portal/aarhus/mine-data"):
         assert tablet.get(path).location == "/kiosk/aarhus", path  # what Back would reload

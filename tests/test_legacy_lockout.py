@@ -5,7 +5,9 @@ from datetime import timedelta
 from sqlmodel import select
 
 from app.models import AuditEvent, StaffUser
-from tests.flows import login_with_mitid, post_form, query_one
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.staff import login_with_mitid
 
 WRONG = {"user_id": "ato", "password": "forkert"}
 RIGHT = {"user_id": "ato", "password": "Kirpacs2024"}

@@ -6,7 +6,9 @@ import pytest
 from sqlmodel import select
 
 from app.models import AuditEvent, LoginSession, OutageFallbackSwitch
-from tests.flows import login_as, login_with_mitid, post_form, query_one
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.staff import login_as, login_with_mitid
 
 # 2 October 2024 begins at 22:00 UTC on 1 October (Danish summer time).
 BEFORE_CUTOVER = datetime(2024, 10, 1, 21, 59, tzinfo=UTC)

@@ -128,7 +128,9 @@ def test_an_onboarding_step_whose_code_cannot_be_mailed_is_422_and_keeps_nothing
     from sqlmodel import select
 
     from app.models import EmailCode, Onboarding
-    from tests.flows import onboard_until, post_form, query_one
+    from tests.helpers.db import query_one
+    from tests.helpers.http import post_form
+    from tests.helpers.staff import onboard_until
 
     onboard_until(client, outbox, "asger.torring", "contact")
     monkeypatch.setattr(mailer, "SMTP_TIMEOUT", 0.3)
@@ -144,3 +146,11 @@ def test_an_onboarding_step_whose_code_cannot_be_mailed_is_422_and_keeps_nothing
     assert 'value="privat@example.dk"' in body  # what was typed is kept
     assert query_one(app, select(EmailCode)) == []
     assert [row.step for row in query_one(app, select(Onboarding))] == ["contact"]
+
+
+def test_a_mail_not_sent_is_one_exception_logged_without_the_address(app, caplog):
+    app.extensions["mail"].port = 1  # nothing listens there
+    with pytest.raises(mailer.MailNotSent) as raised:
+        send(app, "anden@example.dk")
+    assert isinstance(raised.value.__cause__, OSError)
+    assert "mail not sent" in caplog.text and "anden@example.dk" not in caplog.text

@@ -6,8 +6,9 @@ import pytest
 from sqlmodel import select
 
 from app.models import Clinic, LoginSession, Membership, StaffUser
-from tests.flows import post_form, query_one
-from tests.staff_helpers import audit_events, login_as, open_session, post_with, user_by_id
+from tests.helpers.db import audit_events, query_one
+from tests.helpers.http import post_form
+from tests.helpers.staff import login_with_function, open_session, user_by_id
 
 PAGE = "/clinic/memberships/"
 ADVICE = ("Det anbefales at have mindst 2 administratorer, så klinikken ikke er så sårbar ved ferie "
@@ -17,7 +18,7 @@ ADVICE = ("Det anbefales at have mindst 2 administratorer, så klinikken ikke er
 @pytest.fixture
 def admin(app, client):
     """Hanne Lund, administrator at Rygcenter Aarhus, logged in with MitID."""
-    login_as(app, client, "hanne.lund", "aarhus", "administrator")
+    login_with_function(app, client, "hanne.lund", "aarhus", "administrator")
     return client
 
 
@@ -54,7 +55,7 @@ def test_overview_lists_only_this_clinics_staff_and_advises_two_administrators(a
 def test_add_function_is_audited_and_a_second_administrator_removes_the_advice(app, admin):
     jonas = user_by_id(app, "jho")
     prefix = f"member{jonas.id}"
-    response = post_with(admin, f"{PAGE}{jonas.id}/functions", {f"{prefix}-function": "administrator"},
+    response = post_form(admin, f"{PAGE}{jonas.id}/functions", {f"{prefix}-function": "administrator"},
                          page=PAGE, prefix=prefix)
     assert (response.status_code, response.location) == (303, PAGE)
     assert memberships_of(app, "jho", "aarhus") == ["administrator", "clinician", "secretary"]
@@ -75,7 +76,7 @@ def test_add_function_is_audited_and_a_second_administrator_removes_the_advice(a
 def test_invalid_add_function_is_422_next_to_the_field(app, admin, function, message):
     jonas = user_by_id(app, "jho")
     prefix = f"member{jonas.id}"
-    response = post_with(admin, f"{PAGE}{jonas.id}/functions", {f"{prefix}-function": function},
+    response = post_form(admin, f"{PAGE}{jonas.id}/functions", {f"{prefix}-function": function},
                          page=PAGE, prefix=prefix)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -122,7 +123,7 @@ def test_end_memberships_asks_first_then_removes_every_function_here(app, admin)
 
 
 def test_add_existing_account_by_user_id(app, admin):
-    response = post_with(admin, f"{PAGE}add", {"add-user_id": " ATO ", "add-function": "secretary"},
+    response = post_form(admin, f"{PAGE}add", {"add-user_id": " ATO ", "add-function": "secretary"},
                          page=PAGE, prefix="add")
     assert (response.status_code, response.location) == (303, PAGE)
     assert memberships_of(app, "ato", "aarhus") == ["secretary"]
@@ -138,7 +139,7 @@ def test_add_existing_account_by_user_id(app, admin):
 ])
 def test_invalid_add_member_is_422_with_typed_values_kept(app, admin, user_id, function, field,
                                                            message):
-    response = post_with(admin, f"{PAGE}add", {"add-user_id": user_id, "add-function": function},
+    response = post_form(admin, f"{PAGE}add", {"add-user_id": user_id, "add-function": function},
                          page=PAGE, prefix="add")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -154,7 +155,7 @@ def test_another_clinics_ids_are_404_and_change_nothing(app, admin):
     prefix = f"member{asger.id}"
     assert post_form(admin, f"{PAGE}functions/{vejle_membership}/remove", {},
                      page=PAGE).status_code == 404
-    assert post_with(admin, f"{PAGE}{asger.id}/functions", {f"{prefix}-function": "secretary"},
+    assert post_form(admin, f"{PAGE}{asger.id}/functions", {f"{prefix}-function": "secretary"},
                      page=PAGE, prefix=prefix).status_code == 404
     assert admin.get(f"{PAGE}{asger.id}/end").status_code == 404
     assert post_form(admin, f"{PAGE}{asger.id}/end", {}, page=PAGE).status_code == 404
@@ -165,7 +166,7 @@ def test_another_clinics_ids_are_404_and_change_nothing(app, admin):
 @pytest.mark.parametrize("persona, function", [("jonas.holm", "secretary"),
                                                ("jonas.holm", "clinician")])
 def test_staff_without_the_administrator_function_get_403(app, client, persona, function):
-    login_as(app, client, persona, "aarhus", function)
+    login_with_function(app, client, persona, "aarhus", function)
     assert client.get(PAGE).status_code == 403
     jonas = user_by_id(app, "jho")
     response = post_form(client, f"{PAGE}{jonas.id}/end", {}, page="/")

@@ -9,8 +9,10 @@ from sqlmodel import select
 from app.blueprints.auth.sessions import USER_ID_KEY
 from app.models import LoginSession, Onboarding
 from app.simulator import set_fault, set_outage
-from tests.flows import login_with_mitid, post_form, query_one
-from tests.support import app_path, query, walk_simulator
+from tests.helpers.db import query_one
+from tests.helpers.http import app_path, post_form, query
+from tests.helpers.mitid import walk_simulator
+from tests.helpers.staff import login_with_mitid
 
 
 def test_login_page_offers_nemlog_in(client):

@@ -4,7 +4,8 @@ import json
 
 from sqlmodel import SQLModel
 
-from tests.flows import login_with_mitid, onboard_until, post_form
+from tests.helpers.http import post_form
+from tests.helpers.staff import login_with_mitid, onboard_until
 
 
 def test_export_has_every_table_that_refers_to_a_staff_user(app, client, outbox):

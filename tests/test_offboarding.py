@@ -3,7 +3,9 @@
 from sqlmodel import select
 
 from app.models import AuditEvent, LoginSession, StaffUser
-from tests.flows import login_as, login_with_mitid, post_form, query_one
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.staff import login_as, login_with_mitid
 
 
 def user_id(app, legacy_user_id: str) -> int:

@@ -3,19 +3,13 @@
 import json
 
 import pytest
-from flask.sessions import SecureCookieSessionInterface
 from sqlmodel import select
 
 from app.models import ConsentRecord, MitIDLink, Onboarding, StaffUser
-from tests.flows import login_with_mitid, onboard_until, post_form, query_one
-from tests.support import code_from
-
-
-def session_of(app, client) -> dict:
-    """Decode the signed session cookie as the browser holds it."""
-    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
-    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
-    return serializer.loads(cookie.value) if cookie else {}
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form, session_of
+from tests.helpers.mail import code_from
+from tests.helpers.staff import login_with_mitid, onboard_until
 
 
 def test_first_login_runs_the_whole_wizard_and_second_goes_straight_in(app, client, outbox):

@@ -6,9 +6,10 @@ import pytest
 from sqlmodel import select
 
 from app.models import EmailCode, Invitation, Onboarding
-from tests.flows import login_with_mitid, onboard_until, post_form, query_one
-from tests.staff_helpers import claim_with_mitid, invite, mitid_person
-from tests.support import csrf_from
+from tests.helpers.db import query_one
+from tests.helpers.http import csrf_from, post_form
+from tests.helpers.mitid import mitid_person
+from tests.helpers.staff import claim_with_mitid, invite, login_with_mitid, onboard_until
 
 TTL = timedelta(minutes=30)  # the default
 EXPIRED = "Din onboarding er udløbet"

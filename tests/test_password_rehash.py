@@ -9,7 +9,7 @@ from app.blueprints.portal import services as portal
 from app.db import get_session
 from app.models import PortalUser, StaffUser
 from app.security import cpr_index, encrypt_cpr, password_hasher, password_needs_rehash
-from tests.flows import post_form
+from tests.helpers.http import post_form
 
 OLD = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)  # weaker, older parameters
 

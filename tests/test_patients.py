@@ -5,8 +5,9 @@ from sqlmodel import select
 
 from app.db import get_session
 from app.models import AuditEvent, PatientRecord
-from tests.flows import login_as, post_form, query_one
-from tests.support import csrf_from
+from tests.helpers.db import query_one
+from tests.helpers.http import csrf_from, post_form
+from tests.helpers.staff import login_as
 
 OLE = {"cpr": "030344-1357", "first_name": "Ole", "last_name": "Hansen",
        "email": "ole.hansen@example.dk", "mobile": "", "address": "Vestergade 1",

@@ -5,8 +5,9 @@ from sqlmodel import select
 from app.blueprints.portal.accounts import decide_registration_request
 from app.db import get_session
 from app.models import AuditEvent, ClinicServiceLink, PatientRecord, RegistrationRequest
-from tests.flows import query_one
-from tests.portal_flows import (
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.portal import (
     CPR,
     add_record,
     assert_no_cpr,
@@ -15,7 +16,6 @@ from tests.portal_flows import (
     logout,
     portal_mitid,
     portal_user,
-    post,
     register,
 )
 
@@ -36,12 +36,12 @@ def test_registrer_at_a_clinic_with_approval_sends_a_request(app, client, outbox
     assert "Rygcenter Aarhus" in page  # where the user already is registered
     assert client.get("/portal/vejle/hjem").location == "/portal/vejle/registrer"
 
-    sent = post(client, "/portal/vejle/registrer", {})
+    sent = post_form(client, "/portal/vejle/registrer", {})
     assert sent.location == "/portal/vejle/afventer"
     [row] = query_one(app, select(RegistrationRequest))
     assert (row.status, row.portal_user_id) == ("pending", portal_user(app, "sofie.nielsen").id)
     assert _records(app, "vejle") == []
-    again = post(client, "/portal/vejle/registrer", {}, page="/portal/vejle/afventer")
+    again = post_form(client, "/portal/vejle/registrer", {}, page="/portal/vejle/afventer")
     assert again.location == "/portal/vejle/afventer"
     assert len(query_one(app, select(RegistrationRequest))) == 1
 
@@ -51,7 +51,7 @@ def test_registrer_at_a_clinic_without_self_registration_says_contact_the_clinic
     portal_mitid(client, "odense", "sofie.nielsen")
     page = client.get("/portal/odense/registrer").get_data(as_text=True)
     assert "Kontakt klinikken for at blive oprettet" in page and ">Registrer<" not in page
-    refused = post(client, "/portal/odense/registrer", {})
+    refused = post_form(client, "/portal/odense/registrer", {})
     assert refused.status_code == 200 and _records(app, "odense") == []
 
 
@@ -63,7 +63,7 @@ def test_registrer_at_a_clinic_in_auto_mode_gives_access_at_once(app, client, ou
                                     accept=True, reason=None, staff_user_id=1)
     code_login(client, outbox, "aarhus", SOFIE)  # security code at the second clinic
     assert client.get("/portal/aarhus/hjem").location == "/portal/aarhus/registrer"
-    done = post(client, "/portal/aarhus/registrer", {}, htmx=True)
+    done = post_form(client, "/portal/aarhus/registrer", {}, htmx=True)
     assert done.headers["HX-Redirect"] == "/portal/aarhus/hjem"
     home = client.get("/portal/aarhus/hjem").get_data(as_text=True)
     assert "Du er nu registreret hos Rygcenter Aarhus." in home
@@ -85,10 +85,10 @@ def test_contact_details_that_differ_from_the_clinics_record_are_confirmed_at_lo
     assert "<h1>Bekræft e-mail og mobil</h1>" in page and "sofie@gammel.dk" in page
     assert 'value="sofie.nielsen@example.dk"' in page and 'value="Bekræft"' in page
 
-    invalid = post(client, "/portal/aarhus/bekraeft", {"email": "nej", "mobile": ""}, htmx=True)
+    invalid = post_form(client, "/portal/aarhus/bekraeft", {"email": "nej", "mobile": ""}, htmx=True)
     assert invalid.status_code == 422 and "Skriv en gyldig e-mailadresse." in invalid.get_data(
         as_text=True)
-    done = post(client, "/portal/aarhus/bekraeft",
+    done = post_form(client, "/portal/aarhus/bekraeft",
                 {"email": "Sofie.Ny@Example.dk", "mobile": "20 11 22 33"})
     assert done.location == "/portal/aarhus/hjem"
     assert "Tak. Din e-mail og dit mobilnummer er bekræftet." in client.get(
@@ -110,7 +110,7 @@ def test_confirming_unchanged_details_updates_the_clinics_record(app, client):
         record.mobile = "+4599999999"  # the clinic changed the mobile number
         db.commit()
     assert client.get("/portal/aarhus/hjem").location == "/portal/aarhus/bekraeft"
-    post(client, "/portal/aarhus/bekraeft", {"email": "sofie.nielsen@example.dk",
+    post_form(client, "/portal/aarhus/bekraeft", {"email": "sofie.nielsen@example.dk",
                                              "mobile": "+4520000003"})
     [record] = _records(app, "aarhus")
     assert record.mobile == "+4520000003"
@@ -138,7 +138,7 @@ def test_home_shows_the_clinics_services_the_details_and_the_clinics(app, client
     assert "Rygcenter Aarhus" in home and ">Log ud<" in home
     assert_no_cpr(home, SOFIE)
 
-    shown = post(client, "/portal/aarhus/hjem/cpr", {}, page="/portal/aarhus/hjem")
+    shown = post_form(client, "/portal/aarhus/hjem/cpr", {}, page="/portal/aarhus/hjem")
     assert shown.status_code == 200 and SOFIE in shown.get_data(as_text=True)
     assert query_one(app, select(AuditEvent).where(AuditEvent.action == "portal_cpr_revealed"))
     assert_no_cpr(client.get("/portal/aarhus/hjem").get_data(as_text=True), SOFIE)

@@ -6,16 +6,10 @@ import pytest
 from sqlmodel import select
 
 from app.models import AuditEvent, PatientRecord, PortalUser, RegistrationRequest
-from tests.flows import login_as, post_form, query_one
-from tests.portal_flows import (
-    CPR,
-    add_record,
-    clinic_id,
-    code_login,
-    portal_user,
-    post,
-    register_child,
-)
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.portal import CPR, add_record, clinic_id, code_login, portal_user, register_child
+from tests.helpers.staff import login_as
 
 CHECK = "Kontrollér, at den voksne har forældremyndighed over barnet, før du godkender."
 SOFIE_EMAIL = "sofie.nielsen@example.dk"
@@ -91,7 +85,7 @@ def test_registrer_at_another_clinic_is_a_request_even_where_clinics_create_pati
         app, client, outbox):
     ida_by_sofie(client, "vejle")
     assert code_login(client, outbox, "odense", CPR["ida"]).location == "/portal/odense/registrer"
-    answer = post(client, "/portal/odense/registrer", {})
+    answer = post_form(client, "/portal/odense/registrer", {})
     assert (answer.status_code, answer.location) == (303, "/portal/odense/afventer")
     rows = query_one(app, select(RegistrationRequest).order_by(RegistrationRequest.id))
     assert [(row.clinic_id, row.custody_check) for row in rows] == [

@@ -6,8 +6,9 @@ import pytest
 from sqlmodel import select
 
 from app.models import PortalUser
-from tests.flows import query_one
-from tests.portal_flows import CPR, PASSWORD, post, register, registration_data
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.portal import CPR, PASSWORD, register, registration_data
 
 FRONT_LABELS = ("Log ind med MitID", ">Log ind<", "Log ind med sikkerhedskode", "CPR-nummer",
                 "Skjul CPR-nummer", "Adgangskode", 'value="Log ind"', "Glemt adgangskode?",
@@ -39,7 +40,7 @@ def test_cpr_field_is_numeric_and_the_hide_box_hides_it_without_js(client):
     assert 'inputmode="numeric"' in field and 'type="text"' in field and "data-cpr" in field
     assert 'data-cpr-hide="cpr"' in page
     # Without JS the box cannot hide live: the re-rendered form hides the field.
-    again = post(client, "/portal/aarhus/log-ind", {"cpr": "1503812346", "hide_cpr": "y",
+    again = post_form(client, "/portal/aarhus/log-ind", {"cpr": "1503812346", "hide_cpr": "y",
                                                     "password": ""}, page="/portal/aarhus")
     field = re.search(r'<input[^>]*name="cpr"[^>]*>', again.get_data(as_text=True)).group(0)
     assert again.status_code == 422 and 'type="password"' in field
@@ -68,7 +69,7 @@ def test_no_online_self_registration_sends_patients_to_the_clinic(app, client, p
     assert "Kontakt klinikken for at blive oprettet" in front
     page = client.get(path).get_data(as_text=True)
     assert "Kontakt klinikken for at blive oprettet" in page and 'name="first_name"' not in page
-    refused = post(client, path, registration_data(), page="/portal/odense")
+    refused = post_form(client, path, registration_data(), page="/portal/odense")
     assert refused.status_code == 200 and "Kontakt klinikken" in refused.get_data(as_text=True)
     assert query_one(app, select(PortalUser)) == []
 
@@ -97,7 +98,7 @@ def test_child_form_has_the_seeds_fields(client):
 def test_login_with_wrong_password_keeps_the_cpr_and_explains(client, outbox):
     register(client, "aarhus")
     client.delete_cookie("session")
-    answer = post(client, "/portal/aarhus/log-ind", {"cpr": CPR["sofie.nielsen"],
+    answer = post_form(client, "/portal/aarhus/log-ind", {"cpr": CPR["sofie.nielsen"],
                                                      "password": PASSWORD + "x"},
                   page="/portal/aarhus", htmx=True)
     body = answer.get_data(as_text=True)

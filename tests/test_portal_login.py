@@ -8,8 +8,11 @@ from sqlmodel import select
 from app.blueprints.portal.accounts import create_portal_user_from_record, vouch_for_email
 from app.db import get_session
 from app.models import AuditEvent, PatientRecord, PortalSession
-from tests.flows import query_one
-from tests.portal_flows import (
+from tests.helpers.db import query_one
+from tests.helpers.http import app_path, post_form, session_of
+from tests.helpers.mail import code_from
+from tests.helpers.mitid import walk_simulator
+from tests.helpers.portal import (
     CPR,
     PASSWORD,
     add_record,
@@ -18,13 +21,10 @@ from tests.portal_flows import (
     logout,
     portal_mitid,
     portal_user,
-    post,
     register,
     registration_data,
-    session_of,
     start_code_login,
 )
-from tests.support import app_path, code_from, walk_simulator
 
 SOFIE = CPR["sofie.nielsen"]
 
@@ -48,7 +48,7 @@ def test_security_code_login_with_htmx(app, sofie, outbox):
     assert mail.recipients == ["sofie.nielsen@example.dk"] and "sikkerhedskode" in mail.subject
     assert_no_cpr(mail.subject + mail.text, SOFIE)
 
-    done = post(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code_from(mail)},
+    done = post_form(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code_from(mail)},
                 htmx=True)
     assert done.headers["HX-Redirect"] == "/portal/aarhus/hjem"
     assert sofie.get("/portal/aarhus/hjem").status_code == 200
@@ -65,13 +65,13 @@ def test_security_code_login_without_js(sofie, outbox):
 def test_wrong_and_expired_security_codes(app, sofie, outbox, clock):
     start_code_login(sofie, "aarhus", SOFIE)
     code = code_from(outbox[-1])
-    wrong = post(sofie, "/portal/aarhus/log-ind/sikkerhedskode",
+    wrong = post_form(sofie, "/portal/aarhus/log-ind/sikkerhedskode",
                  {"code": "000000" if code != "000000" else "111111"})
     assert wrong.status_code == 422
     assert "Sikkerhedskoden er forkert." in wrong.get_data(as_text=True)
     assert portal_user(app, "sofie.nielsen").failed_login_count == 1
     clock.now += timedelta(minutes=11)
-    expired = post(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code})
+    expired = post_form(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code})
     assert expired.status_code == 422 and "udløbet" in expired.get_data(as_text=True)
     assert sofie.get("/portal/aarhus/hjem").location == "/portal/aarhus"
 
@@ -110,7 +110,7 @@ def test_unknown_cpr_gets_the_same_answer_as_a_wrong_password(sofie):
 
 def test_first_login_of_a_self_registered_user_needs_mitid_unless_the_clinic_vouched(
         app, client, outbox):
-    post(client, "/portal/aarhus/opret", registration_data())  # MitID never completed
+    post_form(client, "/portal/aarhus/opret", registration_data())  # MitID never completed
     refused = start_code_login(client, "aarhus", SOFIE)
     assert refused.status_code == 422
     assert "Ved første login skal din identitet bekræftes med MitID" in refused.get_data(
@@ -136,7 +136,7 @@ def test_first_login_of_a_self_registered_user_needs_mitid_unless_the_clinic_vou
     done = code_login(client, outbox, "aarhus", SOFIE)
     # Her unconfirmed registration never recorded the terms: she accepts them now, as herself.
     assert done.location == "/portal/aarhus/vilkaar/accepter"
-    accepted = post(client, done.location, {})
+    accepted = post_form(client, done.location, {})
     assert accepted.location == "/portal/aarhus/hjem"
     assert portal_user(app, "sofie.nielsen").activated_at is not None
 
@@ -196,7 +196,7 @@ def test_a_replayed_mitid_answer_is_refused(sofie):
 
 
 def test_citizen_authorization_request_uses_the_citizen_client_with_pkce(client):
-    from tests.support import query
+    from tests.helpers.http import query
 
     params = query(client.get("/portal/aarhus/mitid").location)
     assert params["client_id"] == "klinikadgang-citizen" and "ssn" in params["scope"].split()
@@ -240,12 +240,12 @@ def test_wrong_security_codes_lock_the_user_too(app, sofie, outbox, clock):
     code = code_from(outbox[-1])
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(4):  # three free failures, the fourth locks for 30 seconds
-        post(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": wrong})
-    locked = post(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code})
+        post_form(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": wrong})
+    locked = post_form(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code})
     assert locked.status_code == 422
     assert "For mange forkerte forsøg" in locked.get_data(as_text=True)
     clock.now += timedelta(seconds=31)
-    done = post(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code})
+    done = post_form(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code})
     assert done.location == "/portal/aarhus/hjem"
 
 
@@ -267,7 +267,7 @@ def test_logging_in_again_within_a_minute_sends_a_new_code(sofie, outbox):
     again = start_code_login(sofie, "aarhus", SOFIE)
     assert len(outbox) == sent + 1, "the page says a code was sent: one must have been"
     assert "Vi har sendt en sikkerhedskode" in sofie.get(again.location).get_data(as_text=True)
-    done = post(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code_from(outbox[-1])})
+    done = post_form(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code_from(outbox[-1])})
     assert (done.status_code, done.location) == (303, "/portal/aarhus/hjem")
 
 
@@ -278,7 +278,7 @@ def test_an_expired_code_never_holds_back_the_next_one(sofie, outbox, clock, app
     sent = len(outbox)
     start_code_login(sofie, "aarhus", SOFIE)
     assert len(outbox) == sent + 1
-    done = post(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code_from(outbox[-1])})
+    done = post_form(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code_from(outbox[-1])})
     assert done.location == "/portal/aarhus/hjem"
 
 
@@ -290,5 +290,5 @@ def test_a_second_login_within_the_cooldown_says_the_earlier_code_still_works(so
     assert len(outbox) == sent, "the cooldown holds back a second mail"
     assert "Vi har sendt en sikkerhedskode" not in body
     assert "Vi sendte for lidt siden en sikkerhedskode" in body
-    done = post(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code_from(outbox[-1])})
+    done = post_form(sofie, "/portal/aarhus/log-ind/sikkerhedskode", {"code": code_from(outbox[-1])})
     assert done.location == "/portal/aarhus/hjem"

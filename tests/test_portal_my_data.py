@@ -5,8 +5,10 @@ import json
 from sqlmodel import SQLModel, select
 
 from app.models import ConsentRecord
-from tests.flows import query_one
-from tests.portal_flows import CPR, code_login, link_from, logout, post, register
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.mail import link_from
+from tests.helpers.portal import CPR, code_login, logout, register
 
 
 def test_registration_records_the_terms_and_my_data_shows_them(app, client):
@@ -36,14 +38,14 @@ def test_export_has_every_table_that_refers_to_the_portal_user(app, client):
 
 def test_withdrawing_logs_out_and_the_next_login_asks_again(app, client, outbox):
     register(client, "aarhus")
-    withdrawn = post(client, "/portal/aarhus/vilkaar/traek-tilbage", {},
+    withdrawn = post_form(client, "/portal/aarhus/vilkaar/traek-tilbage", {},
                      page="/portal/aarhus/mine-data")
     assert withdrawn.location == "/portal/aarhus"
     assert client.get("/portal/aarhus/hjem").status_code == 302  # logged out
     again = code_login(client, outbox, "aarhus", CPR["sofie.nielsen"])
     assert again.location == "/portal/aarhus/vilkaar/accepter"
     assert client.get("/portal/aarhus/hjem").location == "/portal/aarhus/vilkaar/accepter"
-    accepted = post(client, again.location, {})
+    accepted = post_form(client, again.location, {})
     assert accepted.location == "/portal/aarhus/hjem"
     actions = [(r.action, r.method) for r in query_one(
         app, select(ConsentRecord).order_by(ConsentRecord.id))]
@@ -53,7 +55,7 @@ def test_withdrawing_logs_out_and_the_next_login_asks_again(app, client, outbox)
 def test_activation_of_a_clinic_created_user_records_the_terms(app, outbox):
     from app.db import get_session
     from app.models import PatientRecord
-    from tests.portal_flows import NEW_PASSWORD, add_record
+    from tests.helpers.portal import NEW_PASSWORD, add_record
 
     record_id = add_record(app, "aarhus", "ole.hansen", email="ole.hansen@example.dk",
                            no_mitid=True)
@@ -65,7 +67,7 @@ def test_activation_of_a_clinic_created_user_records_the_terms(app, outbox):
     ole = app.test_client()
     page = ole.get(link_from(outbox[-1])).get_data(as_text=True)
     assert "accepteres vilkår og retningslinjer" in page
-    post(ole, link_from(outbox[-1]), {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    post_form(ole, link_from(outbox[-1]), {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
     assert [(r.action, r.method) for r in query_one(app, select(ConsentRecord))] == [
         ("given", "activation")]
     home = code_login(ole, outbox, "aarhus", CPR["ole.hansen"], NEW_PASSWORD)

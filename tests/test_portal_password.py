@@ -9,19 +9,19 @@ from sqlmodel import select
 from app.blueprints.portal.accounts import PortalAccountError, create_portal_user_from_record
 from app.db import get_session
 from app.models import PatientRecord, PortalSession
-from tests.flows import query_one
-from tests.portal_flows import (
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.mail import link_from
+from tests.helpers.portal import (
     CPR,
     NEW_PASSWORD,
     PASSWORD,
     add_record,
     assert_no_cpr,
     code_login,
-    link_from,
     logout,
     portal_mitid,
     portal_user,
-    post,
     register,
     start_code_login,
 )
@@ -30,7 +30,7 @@ SOFIE = CPR["sofie.nielsen"]
 
 
 def _forgot(client, cpr, email):
-    return post(client, "/portal/aarhus/glemt-adgangskode", {"cpr": cpr, "email": email})
+    return post_form(client, "/portal/aarhus/glemt-adgangskode", {"cpr": cpr, "email": email})
 
 
 def _answer_text(response) -> str:
@@ -69,10 +69,10 @@ def test_reset_link_sets_a_new_password_once(app, sofie, outbox):
     link = link_from(outbox[-1])
     page = sofie.get(link).get_data(as_text=True)
     assert "<h1>Vælg ny adgangskode</h1>" in page and "Bekræft adgangskode" in page
-    weak = post(sofie, link, {"password": "svag", "password_confirm": "svag"})
+    weak = post_form(sofie, link, {"password": "svag", "password_confirm": "svag"})
     assert weak.status_code == 422 and "mindst 8 tegn" in weak.get_data(as_text=True)
 
-    done = post(sofie, link, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    done = post_form(sofie, link, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
     assert (done.status_code, done.location) == (303, "/portal/aarhus")
     assert "Din adgangskode er gemt" in sofie.get("/portal/aarhus").get_data(as_text=True)
     assert start_code_login(sofie, "aarhus", SOFIE, PASSWORD).status_code == 422
@@ -91,7 +91,7 @@ def test_reset_link_expires_after_an_hour(sofie, outbox, clock):
     clock.now += timedelta(minutes=59)
     assert sofie.get(link).status_code == 200
     clock.now += timedelta(minutes=2)
-    expired = post(sofie, link, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD},
+    expired = post_form(sofie, link, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD},
                    page="/portal/aarhus")
     body = expired.get_data(as_text=True)
     assert expired.status_code == 400 and "Linket er udløbet" in body
@@ -112,7 +112,7 @@ def test_a_new_password_ends_open_sessions(app, sofie, outbox):
     portal_mitid(other, "aarhus", "sofie.nielsen")
     assert other.get("/portal/aarhus/hjem").status_code == 200
     _forgot(sofie, SOFIE, "sofie.nielsen@example.dk")
-    post(sofie, link_from(outbox[-1]), {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    post_form(sofie, link_from(outbox[-1]), {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
     assert other.get("/portal/aarhus/hjem").location == "/portal/aarhus"
     assert all(s.ended_at for s in query_one(app, select(PortalSession)))
 
@@ -137,7 +137,7 @@ def test_clinic_created_user_activates_and_first_login_needs_mitid(app, client, 
     page = client.get(activation).get_data(as_text=True)
     assert "<h1>Aktivér din bruger</h1>" in page and "Lægehuset Odense" in page
 
-    done = post(client, activation, {"password": PASSWORD, "password_confirm": PASSWORD})
+    done = post_form(client, activation, {"password": PASSWORD, "password_confirm": PASSWORD})
     assert done.location == "/portal/odense"
     assert "bekræftes med MitID" in client.get("/portal/odense").get_data(as_text=True)
     assert portal_user(app, "karen.jensen").activated_at is not None
@@ -155,7 +155,7 @@ def test_clinic_created_user_activates_and_first_login_needs_mitid(app, client, 
 def test_clinic_created_user_without_mitid_logs_in_with_security_code(app, client, outbox):
     _clinic_creates(app, "odense", "ole.hansen", email="ole.hansen@example.dk", no_mitid=True)
     activation = link_from(outbox[-1])
-    post(client, activation, {"password": PASSWORD, "password_confirm": PASSWORD})
+    post_form(client, activation, {"password": PASSWORD, "password_confirm": PASSWORD})
     assert "Du kan nu logge ind med sikkerhedskode" in client.get("/portal/odense").get_data(
         as_text=True)
     assert code_login(client, outbox, "odense", CPR["ole.hansen"]).location == (

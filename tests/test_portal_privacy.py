@@ -9,21 +9,19 @@ from sqlmodel import select
 
 from app.models import PatientRecord, PortalUser
 from tests.conftest import CPR_KEY
-from tests.flows import query_one
-from tests.portal_flows import (
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form, raw_session_cookie, session_of
+from tests.helpers.mail import link_from
+from tests.helpers.portal import (
     CPR,
     NEW_PASSWORD,
     assert_no_cpr,
     code_login,
     database_text,
-    link_from,
     logout,
     portal_mitid,
-    post,
-    raw_session_cookie,
     register,
     register_child,
-    session_of,
 )
 
 WATCHED = (CPR["sofie.nielsen"], CPR["karen.jensen"], CPR["emma"])
@@ -51,9 +49,9 @@ def test_no_cpr_in_cookies_urls_mails_logs_or_the_database(app, client, outbox, 
         logout(client, "aarhus")
         code_login(client, outbox, "aarhus", CPR["sofie.nielsen"])
         logout(client, "aarhus")
-        post(client, "/portal/aarhus/glemt-adgangskode",
+        post_form(client, "/portal/aarhus/glemt-adgangskode",
              {"cpr": CPR["sofie.nielsen"], "email": "sofie.nielsen@example.dk"})
-        post(client, link_from(outbox[-1]),
+        post_form(client, link_from(outbox[-1]),
              {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
         register(client, "vejle", mitid_as="karen.jensen")  # wrong CPR from MitID
         register_child(client, "aarhus")

@@ -12,18 +12,18 @@ from app.blueprints.portal.accounts import (
 )
 from app.models import AuditEvent, PatientRecord, PortalSession, PortalUser, RegistrationRequest
 from app.security import cpr_index, verify_password
-from tests.flows import query_one
-from tests.portal_flows import (
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.mail import link_from
+from tests.helpers.portal import (
     CPR,
     PASSWORD,
     assert_no_cpr,
     child_data,
     clinic_id,
     code_login,
-    link_from,
     portal_mitid,
     portal_user,
-    post,
     register,
     register_child,
     registration_data,
@@ -162,7 +162,7 @@ def test_invalid_registration_shows_the_error_and_keeps_the_values(app, client, 
     data = registration_data(**{field: value})
     if field == "password":
         data["password_confirm"] = value
-    answer = post(client, "/portal/aarhus/opret", data, htmx=True)
+    answer = post_form(client, "/portal/aarhus/opret", data, htmx=True)
     body = answer.get_data(as_text=True)
     assert answer.status_code == 422 and message in body
     assert 'aria-invalid="true"' in body and "<html" not in body
@@ -172,7 +172,7 @@ def test_invalid_registration_shows_the_error_and_keeps_the_values(app, client, 
 
 
 def test_mobile_is_optional_and_email_is_compared_without_case(app, client):
-    sent = post(client, "/portal/aarhus/opret", registration_data(
+    sent = post_form(client, "/portal/aarhus/opret", registration_data(
         mobile="", email="Sofie.Nielsen@Example.dk", email_confirm="sofie.nielsen@example.dk"))
     assert sent.location == "/portal/aarhus/opret/mitid"
     user = portal_user(app, "sofie.nielsen")
@@ -181,10 +181,10 @@ def test_mobile_is_optional_and_email_is_compared_without_case(app, client):
 
 def test_under_15_must_use_the_child_form(app, client, clock):
     clock.now = clock.now.replace(year=2026, month=9, day=29)
-    answer = post(client, "/portal/aarhus/opret", registration_data("lukas.nielsen"))
+    answer = post_form(client, "/portal/aarhus/opret", registration_data("lukas.nielsen"))
     assert answer.status_code == 422 and "Opret bruger under 15 år" in answer.get_data(as_text=True)
     clock.now = clock.now.replace(day=30)  # Lukas turns 15
-    assert post(client, "/portal/aarhus/opret",
+    assert post_form(client, "/portal/aarhus/opret",
                 registration_data("lukas.nielsen")).status_code == 303
 
 
@@ -229,7 +229,7 @@ def test_child_needs_the_guardian_cpr_typed(app, client):
     ("guardian_cpr", "12345", "Skriv CPR-nummeret med 10 cifre"),
 ])
 def test_child_form_checks_both_ages(app, client, field, value, message):
-    answer = post(client, "/portal/aarhus/opret-barn", child_data(**{field: value}))
+    answer = post_form(client, "/portal/aarhus/opret-barn", child_data(**{field: value}))
     assert answer.status_code == 422 and message in answer.get_data(as_text=True)
     assert query_one(app, select(PortalUser)) == []
 
@@ -256,7 +256,7 @@ def test_an_existing_child_is_reported_to_the_guardian(app, client):
 
 def test_an_unconfirmed_registration_is_dropped_by_the_owners_mitid_and_purged_after_a_day(
         app, client, clock):
-    post(client, "/portal/aarhus/opret", registration_data(email="a@example.dk",
+    post_form(client, "/portal/aarhus/opret", registration_data(email="a@example.dk",
                                                            email_confirm="a@example.dk"))
     first = portal_user(app, "sofie.nielsen")
     back = register(client, "aarhus")  # the same CPR again: her MitID drops the first one
@@ -268,17 +268,17 @@ def test_an_unconfirmed_registration_is_dropped_by_the_owners_mitid_and_purged_a
     assert first.email == "a@example.dk" and first.mitid_verified_at is None
     assert second.email == "sofie.nielsen@example.dk" and second.mitid_verified_at is not None
 
-    post(client, "/portal/aarhus/opret-barn", child_data())  # never confirmed
+    post_form(client, "/portal/aarhus/opret-barn", child_data())  # never confirmed
     assert portal_user(app, "emma") is not None
     clock.now += timedelta(hours=25)
-    post(client, "/portal/aarhus/opret", registration_data("karen.jensen"))
+    post_form(client, "/portal/aarhus/opret", registration_data("karen.jensen"))
     assert portal_user(app, "emma") is None  # purged
     assert portal_user(app, "sofie.nielsen").password_hash == second.password_hash  # stays
 
 
 def test_valid_form_goes_on_to_mitid_via_a_link_or_htmx_redirect(client):
     assert client.get("/portal/aarhus/opret/mitid").location == "/portal/aarhus/opret"
-    sent = post(client, "/portal/aarhus/opret", registration_data(), htmx=True)
+    sent = post_form(client, "/portal/aarhus/opret", registration_data(), htmx=True)
     assert sent.headers["HX-Redirect"] == "/portal/aarhus/mitid/fortsaet"
     page = client.get("/portal/aarhus/opret/mitid").get_data(as_text=True)
     assert "<h1>Bekræft med MitID</h1>" in page and "Fortsæt til MitID" in page

@@ -4,22 +4,15 @@ replaces somebody's pending registration."""
 from sqlmodel import select
 
 from app.models import AuditEvent, PortalUser
-from tests.flows import query_one
-from tests.portal_flows import (
-    mitid_back,
-    portal_mitid,
-    portal_user,
-    post,
-    register,
-    registration_data,
-    session_of,
-)
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form, session_of
+from tests.helpers.portal import mitid_back, portal_mitid, portal_user, register, registration_data
 
 
 def _submit(app, persona: str, **overrides):
     """Opret ny bruger in a fresh browser; the response and that browser's MitID reference."""
     client = app.test_client()
-    answer = post(client, "/portal/aarhus/opret", registration_data(persona, **overrides))
+    answer = post_form(client, "/portal/aarhus/opret", registration_data(persona, **overrides))
     return client, answer, session_of(app, client)["portal_mitid"]["ref"]
 
 

@@ -5,18 +5,19 @@ import pytest
 from sqlmodel import select
 
 from app.models import AuditEvent, PatientRecord
-from tests.flows import login_as, post_form, query_one
-from tests.portal_flows import (
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.portal import (
     CPR,
     add_record,
     code_login,
     portal_mitid,
     portal_user,
-    post,
     register,
     registration_data,
     start_code_login,
 )
+from tests.helpers.staff import login_as
 
 SOFIE = CPR["sofie.nielsen"]
 STRANGER = "fremmed@example.net"
@@ -27,7 +28,7 @@ NEEDS_MITID = "Ved første login skal din identitet bekræftes med MitID"
 def stranger(app):
     """Someone who knows Sofie's CPR number self-registers her with their own e-mail, no MitID."""
     client = app.test_client()
-    post(client, "/portal/aarhus/opret", registration_data(email=STRANGER, email_confirm=STRANGER))
+    post_form(client, "/portal/aarhus/opret", registration_data(email=STRANGER, email_confirm=STRANGER))
     return client
 
 
@@ -64,7 +65,7 @@ def test_no_mitid_alone_does_not_let_a_strangers_registration_log_in(app, strang
 
 def test_the_patientportal_tab_asks_the_clinic_to_vouch_for_the_users_email(app, jonas):
     client = app.test_client()
-    post(client, "/portal/aarhus/opret", registration_data(email=STRANGER, email_confirm=STRANGER))
+    post_form(client, "/portal/aarhus/opret", registration_data(email=STRANGER, email_confirm=STRANGER))
     record_id = add_record(app, "aarhus", "sofie.nielsen", email="sofie.nielsen@example.dk")
     ticked = _tick_no_mitid(jonas, record_id)
     assert (ticked.status_code, ticked.location) == (303, f"/clinic/patients/{record_id}/portal")
@@ -76,7 +77,7 @@ def test_the_patientportal_tab_asks_the_clinic_to_vouch_for_the_users_email(app,
 
 def test_vouching_for_the_users_email_allows_two_factor_login(app, jonas, outbox):
     client = app.test_client()
-    post(client, "/portal/aarhus/opret", registration_data())  # Sofie herself, no MitID
+    post_form(client, "/portal/aarhus/opret", registration_data())  # Sofie herself, no MitID
     record_id = add_record(app, "aarhus", "sofie.nielsen", email="sofie.nielsen@example.dk")
     _tick_no_mitid(jonas, record_id)
     assert start_code_login(client, "aarhus", SOFIE).status_code == 422
@@ -105,7 +106,7 @@ def test_replacing_the_users_email_with_the_cards_sends_the_code_to_the_patient(
 
 def test_untick_or_a_changed_address_needs_vouching_again(app, jonas, outbox):
     client = app.test_client()
-    post(client, "/portal/aarhus/opret", registration_data())
+    post_form(client, "/portal/aarhus/opret", registration_data())
     record_id = add_record(app, "aarhus", "sofie.nielsen", email="sofie.nielsen@example.dk")
     _tick_no_mitid(jonas, record_id)
     post_form(jonas, f"/clinic/patients/{record_id}/portal/vouch", {"email": "user"})
@@ -143,7 +144,7 @@ def test_linking_the_existing_user_is_not_vouching(app, stranger, jonas, outbox)
 
 def test_a_stranger_cannot_vouch_nor_another_clinics_staff(app, stranger, outbox):
     record_id = add_record(app, "aarhus", "sofie.nielsen", no_mitid=True)
-    refused = post(stranger, f"/clinic/patients/{record_id}/portal/vouch", {"email": "user"},
+    refused = post_form(stranger, f"/clinic/patients/{record_id}/portal/vouch", {"email": "user"},
                    page="/portal/aarhus")
     assert refused.status_code != 303 or "/portal" not in (refused.location or "")
     mette = login_as(app.test_client(), "mette.kjaer", clinic="vejle")

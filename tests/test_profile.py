@@ -7,7 +7,9 @@ from sqlmodel import select
 
 from app.db import get_engine
 from app.models import ConsentRecord
-from tests.flows import onboard_until, post_form, query_one
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.staff import onboard_until
 
 
 @pytest.fixture

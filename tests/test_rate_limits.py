@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from tests.flows import post_form
-from tests.portal_flows import CPR, PASSWORD, assert_no_cpr, start_code_login
-from tests.support import RedisServer, csrf_from
+from tests.helpers.http import csrf_from, post_form
+from tests.helpers.portal import CPR, PASSWORD, assert_no_cpr, start_code_login
+from tests.helpers.servers import RedisServer
 
 
 @pytest.mark.ratelimit

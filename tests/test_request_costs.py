@@ -23,8 +23,10 @@ from app.models import (
     Onboarding,
     StaffUser,
 )
-from tests.flows import CLINIC_IDS, login_with_mitid, onboard_until, post_form, query_one
-from tests.support import StatementLog, code_from, csrf_from
+from tests.helpers.db import StatementLog, query_one
+from tests.helpers.http import csrf_from, post_form
+from tests.helpers.mail import code_from
+from tests.helpers.staff import CLINIC_IDS, login_with_mitid, onboard_until
 
 
 def test_password_login_is_one_transaction(app, client, clock):

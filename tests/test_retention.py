@@ -15,7 +15,9 @@ from app.models import (
     PortalUser,
     StaffUser,
 )
-from tests.flows import login_as, onboard_until, post_form, query_one
+from tests.helpers.db import query_one
+from tests.helpers.http import post_form
+from tests.helpers.staff import login_as, onboard_until
 
 
 def later(clock, days: int) -> None:

@@ -11,8 +11,9 @@ import pytest
 from sqlmodel import select
 
 from app import web
-from tests.flows import login_as, onboard_until, post_form
-from tests.support import StatementLog
+from tests.helpers.db import StatementLog
+from tests.helpers.http import post_form
+from tests.helpers.staff import login_as, onboard_until
 
 TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 from flask import render_template_string
 from wtforms import BooleanField, Form, StringField
 
-from tests.flows import post_form
+from tests.helpers.http import post_form
 
 
 class Elements(HTMLParser):

@@ -4,7 +4,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.walks import sign_in_at_simulator
-from tests.staff_helpers import invite, mitid_person
+from tests.helpers.mitid import mitid_person
+from tests.helpers.staff import invite
 
 NAME = "Søren Ærø"
 

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.portal_flows import CPR, PASSWORD, portal_user, register
+from tests.helpers.portal import CPR, PASSWORD, portal_user, register
 
 AARHUS = "Rygcenter Aarhus"
 START_HEADING = f"Velkommen til {AARHUS}"

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import code_from
+from tests.helpers.mail import code_from
 
 AARHUS, VEJLE = "Rygcenter Aarhus", "Kiropraktisk Klinik Vejle"
 CONSENT_VERSION = "2024-1"

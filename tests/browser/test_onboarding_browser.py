@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.walks import nemlog_in
-from tests.support import code_from
+from tests.helpers.mail import code_from
 
 PERSONA = "asger.torring"
 NAME = "Asger Tørring"

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import code_from
+from tests.helpers.mail import code_from
 
 CPR_DIGITS = "0711983014"
 CPR = "071198-3014"

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.walks import login_staff_with_mitid
-from tests.portal_flows import CPR, NEW_PASSWORD, PASSWORD, register
-from tests.support import code_from
+from tests.helpers.mail import code_from
+from tests.helpers.portal import CPR, NEW_PASSWORD, PASSWORD, register
 
 VEJLE, AARHUS = "Kiropraktisk Klinik Vejle", "Rygcenter Aarhus"
 KAREN_EMAIL = "karen.jensen@example.dk"

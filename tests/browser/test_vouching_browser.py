@@ -18,8 +18,8 @@ from tests.browser.test_portal_walks_browser import (
 )
 from tests.browser.test_workspace_browser import AARHUS, open_tab
 from tests.browser.walks import choose_function, create_patient, login_staff_with_mitid
-from tests.portal_flows import CPR
-from tests.support import code_from
+from tests.helpers.mail import code_from
+from tests.helpers.portal import CPR
 
 STRANGER_EMAIL = "fremmed@example.net"
 SOFIE = CPR["sofie.nielsen"]

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.walks import choose_function, create_patient, login_staff_with_mitid
-from tests.portal_flows import CPR, PASSWORD, register
-from tests.support import code_from
+from tests.helpers.mail import code_from
+from tests.helpers.portal import CPR, PASSWORD, register
 
 VEJLE, AARHUS = "Kiropraktisk Klinik Vejle", "Rygcenter Aarhus"
 OLE_EMAIL = "ole.hansen@example.dk"

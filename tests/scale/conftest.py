@@ -17,7 +17,7 @@ from app.devmail import start_smtp_sink
 from app.migrate import upgrade
 from app.simulator import create_simulator_app, serve_simulator, subject_for
 from bench import stack
-from tests.support import RecordingHandler
+from tests.helpers.servers import RecordingHandler
 
 PERSONAS = os.path.join(os.path.dirname(__file__), "..", "..", "app", "data", "personas.json")
 

@@ -19,9 +19,9 @@ from app.models import (
 from app.security import cpr_index, hash_password
 from app.simulator import add_identity, subject_for
 from bench import stack
-from tests.portal_flows import CPR, registration_data
+from tests.helpers.http import csrf_from
+from tests.helpers.portal import CPR, registration_data
 from tests.scale.walks import Alternating, onboard_staff, register_patient
-from tests.support import csrf_from
 
 pytestmark = pytest.mark.scale
 

@@ -6,7 +6,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from tests.support import code_from, csrf_from, walk_simulator
+from tests.helpers.http import csrf_from
+from tests.helpers.mail import code_from
+from tests.helpers.mitid import walk_simulator
 
 LINK_RE = re.compile(r'href="([^"]+)">Fortsæt til MitID<')
 

@@ -10,7 +10,7 @@ import requests
 
 from app.simulator import create_simulator_app, serve_simulator
 from app.simulator.store import get_state
-from tests.support import walk_simulator
+from tests.helpers.mitid import walk_simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +62,7 @@ def test_cli_refuses_a_taken_user_id_and_bad_input(running):
 
 
 def test_cli_says_when_no_simulator_answers():
-    from tests.support import free_port
+    from tests.helpers.servers import free_port
 
     done = run_cli("--user-id", "x", "--name", "X", "--cpr", "010190-1234",
                    "--simulator-url", f"http://127.0.0.1:{free_port()}")

@@ -1,6 +1,5 @@
 """The approval queue: self-registrations waiting for the clinic ("med læge-godkendelse")."""
 
-import smtplib
 
 from flask import Blueprint, abort, flash, request, url_for
 from flask_babel import gettext as _
@@ -12,6 +11,7 @@ from app import cpr
 from app.blueprints.auth.access import can, current_clinic, require_permission
 from app.blueprints.portal import accounts
 from app.db import get_session
+from app.mailer import MailNotSent
 from app.models import PortalUser, RegistrationRequest
 from app.web import redirect_303, render_page
 
@@ -62,7 +62,7 @@ def decide(request_id: int, decision: str):
         if exc.reason == "not_found":
             abort(404)
         flash(_("Anmodningen er allerede behandlet."), "info")
-    except (smtplib.SMTPException, OSError):
+    except MailNotSent:
         get_session().rollback()
         flash(_("Vi kunne ikke sende e-mailen til patienten. Intet er ændret; prøv igen."), "info")
     else:

@@ -1,13 +1,8 @@
 """Views of staff login: the login page, the OIDC round trip with the staff broker, logout."""
 
-import logging
-
-import requests
-from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
-from flask import current_app, redirect, url_for
+from flask import redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from joserfc.errors import JoseError
 
 from app import audit, policy
 from app.blueprints.auth import bp
@@ -26,10 +21,8 @@ from app.blueprints.selection.services import has_access, loaded_memberships, lo
 from app.db import get_session
 from app.errors import render_error
 from app.extensions import limiter
-from app.oidc import id_token_claims_options, staff_broker
+from app.oidc import LoginFailed, finish_login, staff_broker
 from app.web import redirect_303, render_page, render_shared_page
-
-log = logging.getLogger(__name__)
 
 
 def _login_page(form=None, status=200):
@@ -100,28 +93,11 @@ def mitid_login():
 @limiter.limit("30 per minute")
 def mitid_callback():
     """Finish the OIDC round trip: verify the ID token, then log in or start onboarding."""
-    broker = staff_broker()
     invitation_id = broker_flow.invitation_of_returning_login()
     try:
-        token = broker.authorize_access_token(
-            leeway=current_app.config["OIDC_LEEWAY"],
-            claims_options=id_token_claims_options(broker),
-        )
-        userinfo = broker.userinfo(token=token)
-        identity = identity_from_claims(token["userinfo"], userinfo)
-    except MismatchingStateError:
-        log.info("staff MitID callback refused: state mismatch or replay")
-        return broker_flow.failed("expired")
-    except OAuthError as exc:
-        log.info("staff MitID callback refused: %s", exc.error)
-        kind = "cancelled" if exc.error == "access_denied" else "invalid"
-        return broker_flow.failed(kind)
-    except requests.RequestException as exc:
-        log.warning("staff broker unreachable at callback: %s", type(exc).__name__)
-        return broker_flow.failed("unreachable")
-    except (JoseError, ValueError, KeyError) as exc:
-        log.warning("staff ID token rejected: %s", type(exc).__name__)
-        return broker_flow.failed("invalid")
+        identity = finish_login(staff_broker(), identity_from_claims)
+    except LoginFailed as exc:
+        return broker_flow.failed(exc.kind)
     user = find_linked_user(identity.sub)
     if user is not None:
         rows = loaded_memberships(user)

@@ -1,11 +1,7 @@
 """Views of the clinic enrolment: the public form, the operator's queue, and the invitation link."""
 
-import logging
-import smtplib
-
-from flask import abort, flash, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from app.blueprints.auth import broker as broker_flow
@@ -14,12 +10,10 @@ from app.blueprints.enrolment import bp, invitations
 from app.blueprints.enrolment import services as svc
 from app.blueprints.enrolment.forms import DecisionForm, EnrolmentForm
 from app.blueprints.exemptions.password_link import set_password_page
-from app.db import get_session
+from app.blueprints.operator.decisions import decision_page
 from app.errors import render_error
 from app.extensions import limiter
 from app.web import is_fragment_request, redirect_303, render_page
-
-log = logging.getLogger(__name__)
 
 
 @bp.route("/enrolment", methods=["GET", "POST"])
@@ -68,29 +62,20 @@ def _detail(enrolment, form=None, status=200):
 @require_operator
 def operator_detail(enrolment_id: int):
     """One enrolment: read it, then approve or reject."""
-    enrolment = svc.get_enrolment(enrolment_id) or abort(404)
-    form = DecisionForm()
-    if not form.is_submitted():
-        return _detail(enrolment)
-    if not form.validate():
-        return _detail(enrolment, form, 422)
-    decide = svc.approve_enrolment if form.approve.data else svc.reject_enrolment
-    try:
-        decide(enrolment, operator_id=current_user.user.id, note=form.note.data)
-    except (svc.EnrolmentError, IntegrityError) as exc:
-        get_session().rollback()
-        form.form_errors.append(str(exc) if isinstance(exc, svc.EnrolmentError)
-                                else _("Tilmeldingen er allerede behandlet."))
-        return _detail(enrolment, form, 409)
-    except (smtplib.SMTPException, OSError) as exc:
-        log.warning("enrolment decision not mailed: %s", type(exc).__name__)
-        get_session().rollback()
-        form.form_errors.append(_("Vi kunne ikke sende e-mails lige nu, så intet er gemt. "
-                                  "Prøv igen om lidt."))
-        return _detail(enrolment, form, 503)
-    flash(_("Tilmeldingen er godkendt. Klinikken er oprettet, og brugerne har fået en invitation.")
-          if form.approve.data else _("Tilmeldingen er afvist."), "success")
-    return redirect_303(url_for("enrolment.operator_list"))
+    return decision_page(
+        svc.get_enrolment(enrolment_id) or abort(404), render=_detail,
+        approve=svc.approve_enrolment, reject=svc.reject_enrolment,
+        conflicts=(svc.EnrolmentError, IntegrityError), conflict_message=_conflict_message,
+        approved=_("Tilmeldingen er godkendt. Klinikken er oprettet, og brugerne har fået en "
+                   "invitation."),
+        rejected=_("Tilmeldingen er afvist."), list_endpoint="enrolment.operator_list")
+
+
+def _conflict_message(exc: Exception) -> str:
+    """The service's own reason, or a unique-constraint race: someone decided it first."""
+    if isinstance(exc, svc.EnrolmentError):
+        return str(exc)
+    return _("Tilmeldingen er allerede behandlet.")
 
 
 def _unusable(state: str):

@@ -1,8 +1,5 @@
 """Views of password exemptions: the clinic's form and list, the operator's queue, the password link."""
 
-import logging
-import smtplib
-
 from flask import abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,11 +9,10 @@ from app.blueprints.enrolment.forms import DecisionForm
 from app.blueprints.exemptions import bp
 from app.blueprints.exemptions import services as svc
 from app.blueprints.exemptions.forms import ExemptionRequestForm, role_labels
+from app.blueprints.operator.decisions import decision_page
 from app.db import get_session
 from app.models import Clinic
 from app.web import is_fragment_request, redirect_303, render_page
-
-log = logging.getLogger(__name__)
 
 
 def _clinic_page(form=None, status=200, notice=None, error=None):
@@ -88,25 +84,9 @@ def _detail(row, form=None, status=200):
 @require_operator
 def operator_detail(exemption_id: int):
     """One request: read it, then approve or reject."""
-    row = svc.get_exemption(exemption_id) or abort(404)
-    form = DecisionForm()
-    if not form.is_submitted():
-        return _detail(row)
-    if not form.validate():
-        return _detail(row, form, 422)
-    decide = svc.approve_exemption if form.approve.data else svc.reject_exemption
-    try:
-        decide(row, operator_id=current_user.user.id, note=form.note.data)
-    except svc.ExemptionError as exc:
-        get_session().rollback()
-        form.form_errors.append(str(exc))
-        return _detail(row, form, 409)
-    except (smtplib.SMTPException, OSError) as exc:
-        log.warning("exemption decision not mailed: %s", type(exc).__name__)
-        get_session().rollback()
-        form.form_errors.append(_("Vi kunne ikke sende e-mails lige nu, så intet er gemt. "
-                                  "Prøv igen om lidt."))
-        return _detail(row, form, 503)
-    flash(_("Anmodningen er godkendt, og den eksterne bruger har fået en e-mail.")
-          if form.approve.data else _("Anmodningen er afvist."), "success")
-    return redirect_303(url_for("exemptions.operator_list"))
+    return decision_page(
+        svc.get_exemption(exemption_id) or abort(404), render=_detail,
+        approve=svc.approve_exemption, reject=svc.reject_exemption,
+        conflicts=(svc.ExemptionError,),
+        approved=_("Anmodningen er godkendt, og den eksterne bruger har fået en e-mail."),
+        rejected=_("Anmodningen er afvist."), list_endpoint="exemptions.operator_list")

@@ -1,6 +1,5 @@
 """Views of the patient list (active search) and the stamkort tabs."""
 
-import smtplib
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
@@ -16,6 +15,7 @@ from app.blueprints.portal import accounts
 from app.blueprints.portal import services as portal_svc
 from app.db import get_session
 from app.forms import normalise_mobile
+from app.mailer import MailNotSent
 from app.models import PortalUser, StaffUser
 from app.web import is_fragment_request, redirect_303, render_page
 
@@ -161,7 +161,7 @@ def _portal_action(record_id: int, action):
                                "Kommunikation.")}.get(exc.reason, _("Handlingen kunne ikke "
                                                                     "udføres."))
         return _card(record, "portal", 422, portal=portal_state(record), error=error)
-    except (smtplib.SMTPException, OSError):
+    except MailNotSent:
         get_session().rollback()
         return _card(record, "portal", 503, portal=portal_state(record),
                      error=_("Vi kunne ikke sende e-mailen lige nu. Prøv igen om lidt."))

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from app import cpr
 from app.clock import today
 from app.errors import render_error
-from app.oidc import citizen_broker, id_token_claims_options
+from app.oidc import citizen_broker, finish_login
 
 log = logging.getLogger(__name__)
 FLOW_KEY = "portal_mitid"  # {"purpose", "clinic", "ref"}: what the MitID answer is for
@@ -87,12 +87,8 @@ def identity_from_claims(id_token: dict, userinfo: dict) -> CitizenIdentity:
 
 
 def finish() -> CitizenIdentity:
-    """Verify the broker's answer (state, PKCE, ID token with exact iss/aud/nonce) and read it."""
-    broker = citizen_broker()
-    token = broker.authorize_access_token(leeway=current_app.config["OIDC_LEEWAY"],
-                                          claims_options=id_token_claims_options(broker))
-    userinfo = broker.userinfo(token=token)
-    return identity_from_claims(token["userinfo"], userinfo)
+    """Verify the broker's answer (state, PKCE, exact iss/aud/nonce) and read it, or LoginFailed."""
+    return finish_login(citizen_broker(), identity_from_claims)
 
 
 def under_15(identity: CitizenIdentity) -> bool:

@@ -1,12 +1,7 @@
 """Views of login: security code (CPR + password, then a code by e-mail) and MitID (citizen broker)."""
 
-import logging
-import smtplib
-
-from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from flask import flash, redirect, session, url_for
 from flask_babel import gettext as _
-from joserfc.errors import JoseError
 
 from app import audit, email_codes
 from app.blueprints.portal import bp, mitid, registration
@@ -17,11 +12,12 @@ from app.blueprints.portal.routes_front import front_page
 from app.clock import utcnow
 from app.db import get_session
 from app.extensions import limiter
+from app.mailer import MailNotSent
 from app.models import Clinic, PortalUser
+from app.oidc import LoginFailed
 from app.portal_sessions import portal_clinic, start_portal_session
 from app.security import cpr_index
 
-log = logging.getLogger(__name__)
 LOGIN_KEY = "portal_login"  # {"user", "clinic", "at", "earlier"}: CPR and password were right; code pending
 LOGIN_STEP_SECONDS = 15 * 60
 
@@ -58,8 +54,7 @@ def login(clinic_key: str):
             "ikke MitID, så kontakt klinikken, som kan registrere, at du ikke har MitID."))
     try:
         reason = _send_security_code(user)
-    except (smtplib.SMTPException, OSError) as exc:
-        log.warning("security code not sent: %s", type(exc).__name__)
+    except MailNotSent:
         get_session().rollback()
         return _refuse(clinic, form, _("Vi kunne ikke sende e-mailen lige nu. Prøv igen om lidt."))
     if reason == "locked":
@@ -138,17 +133,8 @@ def mitid_callback():
         return mitid.failed("expired", None)
     try:
         identity = mitid.finish()
-    except MismatchingStateError:
-        log.info("citizen MitID callback refused: state mismatch or replay")
-        return mitid.failed("expired", clinic.key)
-    except OAuthError as exc:
-        log.info("citizen MitID callback refused: %s", exc.error)
-        return mitid.failed("cancelled" if exc.error == "access_denied" else "invalid", clinic.key)
-    except mitid.UNREACHABLE[0] as exc:
-        return mitid.broker_unreachable(exc, clinic.key)
-    except (JoseError, ValueError, KeyError) as exc:
-        log.warning("citizen ID token rejected: %s", type(exc).__name__)
-        return mitid.failed("invalid", clinic.key)
+    except LoginFailed as exc:
+        return mitid.failed(exc.kind, clinic.key)
     if mitid.under_15(identity):
         audit.record("portal_mitid_refused_under_15", actor="anonymous", clinic_id=clinic.id,
                      purpose=flow["purpose"])

@@ -35,25 +35,23 @@ def show():
 @login_required
 def withdraw_consent():
     """Withdraw the consent with one click, as easily as it was given."""
-    user = current_user.user
-    if consent.has_consent(staff_user_id=user.id):
-        consent.record_consent(staff_user_id=user.id, action="withdrawn", method="profile_page",
-                               actor=f"staff:{user.id}")
-        get_session().commit()
-        flash(_("Dit samtykke er trukket tilbage."), "success")
-    return redirect_303(url_for("profile.show"))
+    return _set_consent(given=False, message=_("Dit samtykke er trukket tilbage."))
 
 
 @bp.post("/consent/give")
 @login_required
 def give_consent():
     """Give the consent again."""
+    return _set_consent(given=True, message=_("Dit samtykke er registreret."))
+
+
+def _set_consent(*, given: bool, message: str):
+    """Record the change (a repeated click changes nothing) and go back to the profile."""
     user = current_user.user
-    if not consent.has_consent(staff_user_id=user.id):
-        consent.record_consent(staff_user_id=user.id, action="given", method="profile_page",
-                               actor=f"staff:{user.id}")
+    if consent.set_consent(staff_user_id=user.id, given=given, method="profile_page",
+                           actor=f"staff:{user.id}"):
         get_session().commit()
-        flash(_("Dit samtykke er registreret."), "success")
+        flash(message, "success")
     return redirect_303(url_for("profile.show"))
 
 

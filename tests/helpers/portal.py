@@ -2,7 +2,6 @@
 
 import re
 
-from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import inspect, text
 from sqlmodel import select
 
@@ -10,7 +9,9 @@ from app.blueprints.patients.services import create_patient
 from app.db import get_engine, get_session
 from app.models import Clinic, PortalUser
 from app.security import cpr_index
-from tests.support import app_path, code_from, csrf_from, walk_simulator
+from tests.helpers.http import app_path, post_form
+from tests.helpers.mail import code_from
+from tests.helpers.mitid import walk_simulator
 
 CPR = {
     "karen.jensen": "150381-2346",
@@ -21,7 +22,9 @@ CPR = {
     "ida": "140319-4562",  # a child the simulator's CPR register does not know
     "ole.hansen": "030344-1357",
 }
+
 PASSWORD = "Solskin2026x"
+
 NEW_PASSWORD = "Regnvejr2027y"
 
 
@@ -35,26 +38,6 @@ def assert_no_cpr(haystack: str, *cprs: str) -> None:
     for number in cprs:
         for form in both_forms(number):
             assert form not in haystack, f"CPR {number[:6]}… leaked"
-
-
-def session_of(app, client) -> dict:
-    """Decode the signed session cookie as the browser holds it."""
-    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
-    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
-    return serializer.loads(cookie.value) if cookie else {}
-
-
-def raw_session_cookie(app, client) -> str:
-    """The session cookie's raw value (base64 of the signed JSON)."""
-    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
-    return cookie.value if cookie else ""
-
-
-def post(client, path: str, data: dict, *, page: str | None = None, htmx: bool = False):
-    """POST a form with the CSRF token of the page it lives on."""
-    html = client.get(page or path).get_data(as_text=True)
-    headers = {"HX-Request": "true"} if htmx else {}
-    return client.post(path, data={"csrf_token": csrf_from(html), **data}, headers=headers)
 
 
 def mitid_back(client, authorize_url: str, persona: str, **walk):
@@ -108,19 +91,19 @@ def on_to_mitid(client, key: str, sent) -> str:
 def register(client, key: str, persona: str = "sofie.nielsen", *, mitid_as: str | None = None,
              **overrides):
     """Opret ny bruger, then MitID as `mitid_as` (default the persona); the callback's response."""
-    sent = post(client, f"/portal/{key}/opret", registration_data(persona, **overrides))
+    sent = post_form(client, f"/portal/{key}/opret", registration_data(persona, **overrides))
     return mitid_back(client, on_to_mitid(client, key, sent), mitid_as or persona)
 
 
 def register_child(client, key: str, *, mitid_as: str = "karen.jensen", **overrides):
     """Opret bruger under 15 år, then the guardian's MitID; the callback's response."""
-    sent = post(client, f"/portal/{key}/opret-barn", child_data(**overrides))
+    sent = post_form(client, f"/portal/{key}/opret-barn", child_data(**overrides))
     return mitid_back(client, on_to_mitid(client, key, sent), mitid_as)
 
 
 def start_code_login(client, key: str, cpr: str, password: str = PASSWORD, *, htmx=False):
     """Log ind med sikkerhedskode, step 1 (CPR + password)."""
-    return post(client, f"/portal/{key}/log-ind", {"cpr": cpr, "password": password},
+    return post_form(client, f"/portal/{key}/log-ind", {"cpr": cpr, "password": password},
                 page=f"/portal/{key}", htmx=htmx)
 
 
@@ -129,19 +112,12 @@ def code_login(client, outbox, key: str, cpr: str, password: str = PASSWORD):
     first = start_code_login(client, key, cpr, password)
     assert first.status_code == 303, (first.status_code, first.get_data(as_text=True)[-2000:])
     assert first.location == f"/portal/{key}/log-ind/sikkerhedskode"
-    return post(client, first.location, {"code": code_from(outbox[-1])})
+    return post_form(client, first.location, {"code": code_from(outbox[-1])})
 
 
 def logout(client, key: str):
     """Log ud of the portal."""
-    return post(client, f"/portal/{key}/log-ud", {}, page=f"/portal/{key}/hjaelp")
-
-
-def link_from(mail) -> str:
-    """The first http link in an e-mail's text, as a path for the test client."""
-    match = re.search(r"(http://\S+)", mail.text)
-    assert match, "mail has no link"
-    return app_path(match.group(1))
+    return post_form(client, f"/portal/{key}/log-ud", {}, page=f"/portal/{key}/hjaelp")
 
 
 def clinic_id(app, key: str) -> int:

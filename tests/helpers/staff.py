@@ -1,29 +1,63 @@
-"""Helpers for tests of the clinic administrator's and the operator's pages."""
+"""The staff flows as a person walks them: MitID login, onboarding, pickers, invitations."""
 
-import re
 import uuid
 from datetime import timedelta
 
-from flask.sessions import SecureCookieSessionInterface
 from sqlmodel import select
 
 from app.blueprints.auth.sessions import USER_ID_KEY
 from app.clock import utcnow
 from app.db import get_session
-from app.models import AuditEvent, Clinic, LoginSession, Membership, StaffUser
+from app.models import Clinic, LoginSession, Membership, StaffUser
 from app.security import new_token, token_hash
-from app.simulator import add_identity
-from tests.flows import login_with_mitid, post_form
-from tests.support import app_path, csrf_from, walk_simulator
+from tests.helpers.http import app_path, post_form, session_of
+from tests.helpers.mail import code_from
+from tests.helpers.mitid import walk_simulator
 
-LINK_RE = re.compile(r"https?://\S+/invitation/([A-Za-z0-9_-]+)")
+STAFF_LOGINS = {
+    "asger.torring": ("ato", "Kirpacs2024"),
+    "mette.kjaer": ("mkj", "Rygcenter2024"),
+    "jonas.holm": ("jho", "Sekretaer2024"),
+}
+
+CLINIC_IDS = {"vejle": 1, "aarhus": 2, "odense": 3}  # the order the demo data creates them
 
 
-def session_of(app, client) -> dict:
-    """Decode the signed session cookie as the browser holds it."""
-    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
-    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
-    return serializer.loads(cookie.value) if cookie else {}
+def login_with_mitid(client, persona: str, **walk):
+    """Click NEMLOG-IN, log in at the simulator, come back; return the callback's response."""
+    start = client.get("/auth/mitid/login")
+    assert start.status_code == 302, start.status_code
+    back = walk_simulator(start.location, persona, **walk)
+    return client.get(app_path(back))
+
+
+def onboard_until(client, outbox, persona: str, step: str, email="privat@example.dk"):
+    """Walk the onboarding of a persona up to (not through) `step`."""
+    login_with_mitid(client, persona)
+    if step == "link":
+        return
+    user_id, password = STAFF_LOGINS[persona]
+    assert post_form(client, "/onboarding/link",
+                     {"user_id": user_id, "password": password}).status_code == 303
+    if step == "contact":
+        return
+    assert post_form(client, "/onboarding/contact",
+                     {"email": email, "mobile": "20 12 34 56"}).status_code == 303
+    if step == "verify":
+        return
+    code = code_from(outbox[-1])
+    assert post_form(client, "/onboarding/verify", {"code": code}).status_code == 303
+
+
+def login_as(client, persona: str, *, clinic: str | None = None, function: str | None = None):
+    """Log a staff persona in with MitID and walk the clinic and function pickers."""
+    answer = login_with_mitid(client, persona)
+    if answer.location == "/select/clinic":
+        answer = post_form(client, "/select/clinic", {"clinic_id": CLINIC_IDS[clinic]})
+    if answer.location == "/select/function":
+        answer = post_form(client, "/select/function", {"function": function})
+    assert answer.location in ("/", "/?welcome=1"), answer.location
+    return client
 
 
 def choose(app, client, clinic_key: str, function: str) -> None:
@@ -38,7 +72,7 @@ def choose(app, client, clinic_key: str, function: str) -> None:
         db.commit()
 
 
-def login_as(app, client, persona: str, clinic_key: str, function: str) -> None:
+def login_with_function(app, client, persona: str, clinic_key: str, function: str) -> None:
     """Log in with MitID as a persona and work at a clinic in a function."""
     response = login_with_mitid(client, persona)
     assert response.status_code == 302, response.status_code
@@ -84,32 +118,6 @@ def user_by_id(app, legacy_user_id: str) -> StaffUser:
         return user
 
 
-def post_with(client, path: str, data: dict, *, page: str, prefix: str | None = None,
-              htmx: bool = False):
-    """POST with the CSRF token of `page`, under a form prefix when the form has one."""
-    token = csrf_from(client.get(page).get_data(as_text=True))
-    key = f"{prefix}-csrf_token" if prefix else "csrf_token"
-    headers = {"HX-Request": "true"} if htmx else {}
-    return client.post(path, data={key: token, **data}, headers=headers)
-
-
-def audit_events(app, action: str) -> list[AuditEvent]:
-    """The audit events of one action, oldest first."""
-    with app.app_context():
-        db = get_session()
-        rows = db.exec(select(AuditEvent).where(AuditEvent.action == action)
-                       .order_by(AuditEvent.id)).all()
-        db.expunge_all()
-        return rows
-
-
-def token_from(mail) -> str:
-    """The invitation token in an e-mail's link."""
-    match = LINK_RE.search(mail.text)
-    assert match, "mail has no invitation link"
-    return match.group(1)
-
-
 def invite(app, name: str, clinic_id: int = 1) -> tuple[int, str]:
     """A new account without a password at a clinic, invited to onboard: (its id, the link)."""
     from app.blueprints.enrolment.invitations import issue_invitation
@@ -123,13 +131,6 @@ def invite(app, name: str, clinic_id: int = 1) -> tuple[int, str]:
         token = issue_invitation(staff_user_id=user.id, purpose="onboarding")
         db.commit()
         return user.id, f"/invitation/{token}"
-
-
-def mitid_person(simulator, name: str) -> str:
-    """A new identity at the MitID simulator; returns its BRUGER-ID."""
-    mitid_user_id = f"p.{uuid.uuid4().hex[:10]}"
-    add_identity(simulator, mitid_user_id=mitid_user_id, name=name, cpr="010190-1234")
-    return mitid_user_id
 
 
 def claim_with_mitid(client, link: str, mitid_user_id: str):

@@ -1,19 +1,14 @@
-"""Test helpers: a live server thread, a recording SMTP handler, and the MitID walk."""
+"""Servers the tests talk to: a live WSGI thread, an SMTP recorder, a TCP proxy, redis-server."""
 
 import contextlib
-import re
 import socket
+import subprocess
 import threading
 import time
-from urllib.parse import parse_qs, urlsplit
 
-import requests
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.devmail import parse_message
-
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-HIDDEN_RE = r'name="{name}"[^>]*value="([^"]*)"'
 
 
 def free_port() -> int:
@@ -55,93 +50,6 @@ class RecordingHandler:
         with self._lock:
             self.messages.append(mail)
         return "250 OK"
-
-
-def csrf_from(html: str) -> str:
-    """The CSRF token of the first form on a page."""
-    match = CSRF_RE.search(html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def code_from(mail) -> str:
-    """The 6-digit code in an e-mail's text."""
-    match = re.search(r"\b(\d{6})\b", mail.text)
-    assert match, "mail has no 6-digit code"
-    return match.group(1)
-
-
-def _hidden(html: str, name: str) -> str:
-    match = re.search(HIDDEN_RE.format(name=name), html)
-    assert match, f"no hidden field {name}"
-    return match.group(1)
-
-
-def walk_simulator(authorize_url: str, mitid_user_id: str, *, login_as: str | None = None,
-                   cancel: bool = False) -> str:
-    """Log in at the MitID simulator like a person would; return the redirect back to the app."""
-    sim = requests.Session()
-    page = sim.get(authorize_url, timeout=10)
-    assert page.status_code == 200, page.status_code
-    base = f"{urlsplit(authorize_url).scheme}://{urlsplit(authorize_url).netloc}"
-    request_id = _hidden(page.text, "request_id")
-    if cancel:
-        answer = sim.post(base + "/authorize/cancel", data={"request_id": request_id},
-                          allow_redirects=False, timeout=10)
-        return answer.headers["Location"]
-    answer = sim.post(base + "/authorize/login", data={"request_id": request_id,
-                                                         "user_id": mitid_user_id}, timeout=10)
-    assert answer.status_code == 200, answer.status_code
-    if 'name="login_as"' in answer.text:
-        answer = sim.post(base + "/authorize/choose", data={
-            "request_id": request_id, "login_as": login_as or "private"}, timeout=10)
-    answer = sim.post(base + "/authorize/approve", data={"request_id": request_id},
-                      allow_redirects=False, timeout=10)
-    assert answer.status_code in (302, 303), answer.status_code
-    return answer.headers["Location"]
-
-
-def app_path(url: str) -> str:
-    """Path + query of an absolute URL, for the Flask test client."""
-    parts = urlsplit(url)
-    return parts.path + ("?" + parts.query if parts.query else "")
-
-
-def query(url: str) -> dict:
-    """The query parameters of a URL."""
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-class StatementLog:
-    """The SQL statements and commits an engine sends while the `with` block runs."""
-
-    def __init__(self, app):
-        self.engine = app.extensions["db_engine"]
-        self.statements: list[str] = []
-        self.commits = 0
-
-    def _statement(self, _conn, _cursor, statement, *_args):
-        self.statements.append(statement.split(None, 1)[0].upper())
-
-    def _commit(self, _conn):
-        self.commits += 1
-
-    def clear(self):
-        self.statements.clear()
-        self.commits = 0
-
-    def __enter__(self):
-        from sqlalchemy import event
-
-        event.listen(self.engine, "before_cursor_execute", self._statement)
-        event.listen(self.engine, "commit", self._commit)
-        return self
-
-    def __exit__(self, *_exc):
-        from sqlalchemy import event
-
-        event.remove(self.engine, "before_cursor_execute", self._statement)
-        event.remove(self.engine, "commit", self._commit)
 
 
 class TcpProxy:
@@ -223,8 +131,6 @@ class RedisServer:
 
     def start(self) -> None:
         """Start it and wait until it answers."""
-        import subprocess
-
         import redis
 
         self._process = subprocess.Popen(self._args, stdout=subprocess.DEVNULL)
