@@ -27,7 +27,7 @@ from app.db import get_session
 from app.errors import render_error
 from app.extensions import limiter
 from app.oidc import id_token_claims_options, staff_broker
-from app.web import redirect_303, render_page, render_shared_page
+from app.web import redirect_303, render_page
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,7 @@ def login():
     """The staff login page: NEMLOG-IN, and user ID + password where the policy allows it."""
     if is_logged_in():
         return redirect(url_for("main.index"))
-    key = ("login", policy.mitid_only(), policy.cutover_date(), policy.fallback_banner())
-    return render_shared_page(key, _login_page)
+    return _login_page()
 
 
 @bp.post("/login/password")

@@ -28,7 +28,6 @@ from app.web import (
     mask_email,
     redirect_303,
     render_page,
-    render_shared_page,
 )
 
 log = logging.getLogger(__name__)
@@ -79,45 +78,28 @@ def _to_login():
 
 
 def _page_values(row) -> dict:
-    """The row's own values on its step's page (the rest of the page is the same for everyone)."""
+    """What the row's step page shows of it."""
     if row.step == "link":
         return {"name": row.name}
-    if row.step == "contact":
-        return {"email": row.email or "", "mobile": row.mobile or ""}
     if row.step == "verify":
-        values = {"masked_email": mask_email(row.email)}
-        wait = resend_wait_seconds(email=row.email, purpose=svc.CODE_PURPOSE)
-        return {**values, "resend_wait": wait} if wait else values
+        return {"masked_email": mask_email(row.email),
+                "resend_wait": resend_wait_seconds(email=row.email, purpose=svc.CODE_PURPOSE)}
     return {}
 
 
 def _show(row, form=None, status=200, push=False):
-    """Render the row's current step (full page or fragment).
-
-    Without a form (a step as it comes, no errors) the page comes from the shared page cache
-    with the row's own values spliced in; a form with errors or what was typed is rendered.
-    """
+    """Render the row's current step (full page or fragment)."""
     step = row.step
-
-    def render(values):
-        shown = form or FORMS[step](formdata=None)
-        if step == "contact" and shown.email.data is None:
-            shown.email.data, shown.mobile.data = values["email"], values["mobile"]
-        ctx = {**values, "form": shown, "steps": svc.STEPS, "step": step}
-        if step == "consent":
-            ctx["consent_text"] = PROFILE_SHARING_TEXT.split("\n\n")
-            ctx["consent_systems"] = PROFILE_SHARING_SYSTEMS
-        return render_page(f"onboarding/{step}.html", status=status, **ctx)
-
-    values = _page_values(row)
     if form is None:
-        response = render_shared_page(("onboarding", step, "resend_wait" in values), render,
-                                      holes=values)
-    else:
-        response = render(values)
-    if push and is_fragment_request():
-        response.headers["HX-Push-Url"] = url_for(f"onboarding.{step}")
-    return response
+        form = FORMS[step](formdata=None)
+        if step == "contact":
+            form.email.data, form.mobile.data = row.email, row.mobile
+    ctx = {**_page_values(row), "form": form, "steps": svc.STEPS, "step": step}
+    if step == "consent":
+        ctx["consent_text"] = PROFILE_SHARING_TEXT.split("\n\n")
+        ctx["consent_systems"] = PROFILE_SHARING_SYSTEMS
+    push_url = url_for(f"onboarding.{step}") if push else None
+    return render_page(f"onboarding/{step}.html", status=status, push_url=push_url, **ctx)
 
 
 def _advance(row):
