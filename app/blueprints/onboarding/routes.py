@@ -51,15 +51,13 @@ def forget_onboarding() -> None:
     session.pop(WIZARD_KEY, None)
 
 
-def _pending(light=False, **needs):
-    """The onboarding of this browser, or None; needs: what svc.get_onboarding loads with it.
+def _pending():
+    """The onboarding of this browser, or None.
 
-    light: only what a step page shows (svc.read_onboarding), for a page view. An onboarding
-    past its lifetime is None too, and leaves the session with a message for the login page.
+    An onboarding past its lifetime is None too, and leaves the session with a message for the
+    login page.
     """
-    onboarding_id = (session.get(WIZARD_KEY) or {}).get("id")
-    row = svc.read_onboarding(onboarding_id) if light else svc.get_onboarding(onboarding_id,
-                                                                               **needs)
+    row = svc.get_onboarding((session.get(WIZARD_KEY) or {}).get("id"))
     if row is not None and svc.is_expired(row):
         session.pop(WIZARD_KEY)
         flash(_("Din onboarding er udløbet, fordi der er gået for lang tid siden dit login med "
@@ -110,9 +108,9 @@ def _advance(row):
     return redirect_303(url_for(f"onboarding.{row.step}"))
 
 
-def _guard(step, **needs):
+def _guard(step):
     """Return (row, None) when `step` is the current one, else (None, a redirect)."""
-    row = _pending(**needs)
+    row = _pending()
     if row is None:
         return None, _to_login()
     if row.step != step:
@@ -181,7 +179,7 @@ def restart():
 @limiter.limit("20 per minute", methods=["POST"])
 def link():
     """Step 1: log in once with the legacy user ID and password."""
-    row, redirect_response = _guard("link", light=request.method == "GET")
+    row, redirect_response = _guard("link")
     if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
     form = LegacyLoginForm()
@@ -198,15 +196,11 @@ def link():
 @bp.route("/contact", methods=["GET", "POST"])
 def contact():
     """Step 2: private e-mail and mobile, then a code by e-mail."""
-    if request.method == "GET":
-        row, redirect_response = _guard("contact", light=True)
+    row, redirect_response = _guard("contact")
+    if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
     form = ContactForm()
-    valid = form.validate_on_submit()  # first: the row is read with the address's code state
-    row, redirect_response = _guard("contact", codes_for=form.email.data if valid else None)
-    if redirect_response:
-        return redirect_response
-    if not valid:
+    if not form.validate_on_submit():
         return _invalid(row, form)
     try:
         svc.save_contact_and_send_code(
@@ -226,8 +220,7 @@ def contact():
 @limiter.limit("30 per minute", methods=["POST"])
 def verify():
     """Step 3: the 6-digit code from the e-mail."""
-    # Its page shows the resend wait too: also a page view reads the row with its code state.
-    row, redirect_response = _guard("verify", own_codes=True)
+    row, redirect_response = _guard("verify")
     if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
     form = CodeForm()
@@ -245,7 +238,7 @@ def verify():
 @limiter.limit("10 per hour")
 def resend_code():
     """Gensend kode: a new code to the same address, after a cooldown."""
-    row, redirect_response = _guard("verify", own_codes=True)
+    row, redirect_response = _guard("verify")
     if redirect_response:
         return redirect_response
     form = CodeForm(formdata=None)
@@ -274,12 +267,9 @@ def other_email():
 @bp.route("/consent", methods=["GET", "POST"])
 def consent():
     """Step 4: consent to share profile data; then the link is stored and the user logged in."""
-    if request.method == "GET":
-        row, redirect_response = _guard("consent", light=True)
+    row, redirect_response = _guard("consent")
+    if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
-    row, redirect_response = _guard("consent", account=True)
-    if redirect_response:
-        return redirect_response
     form = ConsentForm()
     if not form.validate_on_submit():
         return _invalid(row, form)
