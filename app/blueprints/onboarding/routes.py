@@ -10,29 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from app.blueprints.enrolment import invitations
 from app.blueprints.onboarding import bp
 from app.blueprints.onboarding import services as svc
-from app.blueprints.onboarding.forms import (
-    CodeForm,
-    ConsentForm,
-    ContactForm,
-    InvitationConfirmForm,
-    LegacyLoginForm,
-)
-from app.consent import PROFILE_SHARING_SYSTEMS, PROFILE_SHARING_TEXT
+from app.blueprints.onboarding.steps import BY_NAME, NUMBERED, RESUME
 from app.db import get_session
-from app.email_codes import resend_wait_seconds
 from app.errors import render_error
 from app.extensions import limiter
 from app.forms import normalise_mobile
-from app.web import (
-    is_fragment_request,
-    mask_email,
-    redirect_303,
-    render_page,
-)
+from app.web import is_fragment_request, redirect_303, render_page
 
 log = logging.getLogger(__name__)
 WIZARD_KEY = "onboarding"  # the signed session holds only {"id", "step"} under this key
-FORMS = {"link": LegacyLoginForm, "contact": ContactForm, "verify": CodeForm, "consent": ConsentForm}
 
 
 def remember_onboarding(row, *, invitation_id: int | None = None) -> None:
@@ -75,29 +61,17 @@ def _to_login():
     return redirect(url_for("auth.login"), code=303 if request.method == "POST" else 302)
 
 
-def _page_values(row) -> dict:
-    """What the row's step page shows of it."""
-    if row.step == "link":
-        return {"name": row.name}
-    if row.step == "verify":
-        return {"masked_email": mask_email(row.email),
-                "resend_wait": resend_wait_seconds(email=row.email, purpose=svc.CODE_PURPOSE)}
-    return {}
+def _render(step, *, status=200, push=False, **ctx):
+    """A page of the wizard in its frame (full page, or the frame's block for htmx)."""
+    return render_page("onboarding/wizard.html", status=status, step=step,
+                       numbered_steps=NUMBERED, push_url=url_for(step.endpoint) if push else None,
+                       **ctx)
 
 
 def _show(row, form=None, status=200, push=False):
-    """Render the row's current step (full page or fragment)."""
-    step = row.step
-    if form is None:
-        form = FORMS[step](formdata=None)
-        if step == "contact":
-            form.email.data, form.mobile.data = row.email, row.mobile
-    ctx = {**_page_values(row), "form": form, "steps": svc.STEPS, "step": step}
-    if step == "consent":
-        ctx["consent_text"] = PROFILE_SHARING_TEXT.split("\n\n")
-        ctx["consent_systems"] = PROFILE_SHARING_SYSTEMS
-    push_url = url_for(f"onboarding.{step}") if push else None
-    return render_page(f"onboarding/{step}.html", status=status, push_url=push_url, **ctx)
+    """Render the row's current step, as declared in steps.STEPS."""
+    step = BY_NAME[row.step]
+    return _render(step, status=status, push=push, **step.page(row, form))
 
 
 def _advance(row):
@@ -105,7 +79,7 @@ def _advance(row):
     remember_onboarding(row)
     if is_fragment_request():
         return _show(row, push=True)
-    return redirect_303(url_for(f"onboarding.{row.step}"))
+    return redirect_303(url_for(BY_NAME[row.step].endpoint))
 
 
 def _guard(step):
@@ -114,7 +88,7 @@ def _guard(step):
     if row is None:
         return None, _to_login()
     if row.step != step:
-        return None, redirect(url_for(f"onboarding.{row.step}"))
+        return None, redirect(url_for(BY_NAME[row.step].endpoint))
     return row, None
 
 
@@ -137,7 +111,7 @@ def resume():
         return _to_login()
     if row.step == "link":
         return redirect(url_for("onboarding.link"))
-    return render_page("onboarding/resume.html", row=row)
+    return _render(RESUME, **RESUME.page(row))
 
 
 @bp.route("/invitation", methods=["GET", "POST"])
@@ -152,17 +126,17 @@ def confirm_invitation():
         if invitation is None:
             remember_onboarding(row)
             return redirect(url_for("onboarding.resume"))
-        return render_page("onboarding/invitation.html", form=InvitationConfirmForm(), row=row,
-                           user=invitations.invited_user(invitation),
-                           clinics=invitations.invited_clinic_names(invitation))
+        step = BY_NAME["invitation"]
+        return _render(step, **step.page(row), user=invitations.invited_user(invitation),
+                       clinics=invitations.invited_clinic_names(invitation))
     remember_onboarding(row)  # asked once: the invitation leaves the session either way
-    if not (invitation_id and InvitationConfirmForm().confirm.data):
+    if not (invitation_id and BY_NAME["invitation"].form().confirm.data):
         return redirect_303(url_for("onboarding.resume"))
     if not invitations.claim_invitation_for_onboarding(invitation_id, row):
         return render_error(410, _("Invitationen kan ikke længere bruges"), _(
             "Linket er allerede brugt eller udløbet, så dit MitID er ikke knyttet til "
             "brugerkontoen. Kontakt din klinik, hvis du har brug for et nyt link."))
-    return redirect_303(url_for("onboarding.contact"))
+    return redirect_303(url_for(BY_NAME[row.step].endpoint))
 
 
 @bp.post("/restart")
@@ -178,11 +152,11 @@ def restart():
 @bp.route("/link", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
 def link():
-    """Step 1: log in once with the legacy user ID and password."""
+    """Log in once with the legacy user ID and password."""
     row, redirect_response = _guard("link")
     if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
-    form = LegacyLoginForm()
+    form = BY_NAME["link"].form()
     if not form.validate_on_submit():
         return _invalid(row, form)
     try:
@@ -195,11 +169,11 @@ def link():
 
 @bp.route("/contact", methods=["GET", "POST"])
 def contact():
-    """Step 2: private e-mail and mobile, then a code by e-mail."""
+    """Private e-mail and mobile, then a code by e-mail."""
     row, redirect_response = _guard("contact")
     if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
-    form = ContactForm()
+    form = BY_NAME["contact"].form()
     if not form.validate_on_submit():
         return _invalid(row, form)
     try:
@@ -219,11 +193,11 @@ def contact():
 @bp.route("/verify", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
 def verify():
-    """Step 3: the 6-digit code from the e-mail."""
+    """The 6-digit code from the e-mail."""
     row, redirect_response = _guard("verify")
     if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
-    form = CodeForm()
+    form = BY_NAME["verify"].form()
     if not form.validate_on_submit():
         return _invalid(row, form)
     try:
@@ -241,7 +215,7 @@ def resend_code():
     row, redirect_response = _guard("verify")
     if redirect_response:
         return redirect_response
-    form = CodeForm(formdata=None)
+    form = BY_NAME["verify"].form(formdata=None)
     try:
         svc.send_onboarding_code(row)
     except svc.OnboardingError as exc:
@@ -266,11 +240,11 @@ def other_email():
 
 @bp.route("/consent", methods=["GET", "POST"])
 def consent():
-    """Step 4: consent to share profile data; then the link is stored and the user logged in."""
+    """Consent to share profile data; then the link is stored and the user logged in."""
     row, redirect_response = _guard("consent")
     if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
-    form = ConsentForm()
+    form = BY_NAME["consent"].form()
     if not form.validate_on_submit():
         return _invalid(row, form)
     try:
@@ -287,7 +261,7 @@ def consent():
 def _finish_redirect(url: str):
     """Leave the wizard with a full page load (htmx: HX-Redirect)."""
     if is_fragment_request():
-        response = render_page("onboarding/done.html", url=url)
+        response = _render(BY_NAME["done"], url=url)
         response.headers["HX-Redirect"] = url
         return response
     return redirect_303(url)

@@ -8,13 +8,11 @@ from sqlmodel import delete, select
 
 from app import audit, consent, email_codes
 from app.blueprints.auth.services import WITH_MEMBERSHIPS, MitIDIdentity, check_legacy_credentials
+from app.blueprints.onboarding.steps import CODE_PURPOSE, next_step
 from app.blueprints.selection.services import loaded_memberships, log_in
 from app.clock import utcnow
 from app.db import get_session
 from app.models import EmailCode, Invitation, MitIDLink, Onboarding, StaffUser
-
-STEPS = ("link", "contact", "verify", "consent")
-CODE_PURPOSE = "onboarding_email"
 
 
 class OnboardingError(Exception):
@@ -61,6 +59,11 @@ def _move(row: Onboarding, step: str) -> None:
     row.updated_at = utcnow()
 
 
+def _forward(row: Onboarding) -> None:
+    """On to the step after the row's own, in the order steps.STEPS declares."""
+    _move(row, next_step(row.step))
+
+
 def _invited(row: Onboarding) -> bool:
     """Whether the account came from an e-mailed invitation (there is no legacy password)."""
     if row.staff_user_id is None:
@@ -96,7 +99,7 @@ def link_legacy_account(row: Onboarding, *, user_id: str, password: str) -> Staf
             field="user_id",
         )
     row.staff_user_id = user.id
-    _move(row, "contact")
+    _forward(row)
     db.commit()
     return user
 
@@ -109,7 +112,7 @@ def save_contact_and_send_code(row: Onboarding, *, email: str, mobile: str) -> N
     """
     row.email = email
     row.mobile = mobile
-    _move(row, "verify")
+    _forward(row)
     try:
         send_onboarding_code(row)
     except OnboardingError:
@@ -137,7 +140,7 @@ def verify_onboarding_code(row: Onboarding, *, code: str) -> None:
     result = email_codes.verify_code(email=row.email, purpose=CODE_PURPOSE, code=code,
                                      commit=False)
     if result.ok:
-        _move(row, "consent")
+        _forward(row)
     get_session().commit()  # the used code with the step, or the wrong try counted
     messages = {
         "wrong": _("Koden er forkert. Prøv igen."),
