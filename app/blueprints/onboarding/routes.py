@@ -38,11 +38,7 @@ def forget_onboarding() -> None:
 
 
 def _pending():
-    """The onboarding of this browser, or None.
-
-    An onboarding past its lifetime is None too, and leaves the session with a message for the
-    login page.
-    """
+    """The live onboarding of this browser, or None (an expired one leaves with a message)."""
     row = svc.get_onboarding((session.get(WIZARD_KEY) or {}).get("id"))
     if row is not None and svc.is_expired(row):
         session.pop(WIZARD_KEY)

@@ -158,10 +158,8 @@ def use_other_email(row: Onboarding) -> None:
 
 
 def complete_onboarding(row: Onboarding) -> str:
-    """Store the MitID link, the verified contact details and the consent, then log in.
-
-    One transaction, committed by the login. Returns where to go next.
-    """
+    """Store the MitID link, the verified contact details and the consent, log in, say where."""
+    # One transaction: log_in commits it with the login session.
     db = get_session()
     user = db.exec(select(StaffUser).where(StaffUser.id == row.staff_user_id)
                    .options(WITH_MEMBERSHIPS)).unique().one()

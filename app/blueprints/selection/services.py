@@ -74,12 +74,9 @@ def has_access(user: StaffUser, rows=None) -> bool:
 
 
 def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = None) -> str:
-    """Log in, commit, and say where to go: the clinic picker, the function picker or the start page.
-
-    With a single clinic (and a single function there) the choice is made at once. The login
-    session, its audit event and whatever the caller changed before (a reset failure count, a
-    completed onboarding) are committed together. rows: memberships_of(user), read by the caller.
-    """
+    """Log in and say where to go: the clinic picker, the function picker or the start page."""
+    # rows: memberships_of(user), read by the caller. One commit for the login session, its
+    # audit event and what the caller changed before (a reset failure count, an onboarding).
     choices = _choices(rows, method)
     clinic_id = function = None
     if len(choices) == 1:
