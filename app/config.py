@@ -123,11 +123,6 @@ class Config:
     RATELIMIT_DEFAULT = "300 per minute"  # per client, for POSTs; GET pages are not counted
 
     CUTOVER_DATE = date(2024, 10, 2)
-    # The login page's outage banner may show this much later on other instances (cache).
-    FALLBACK_BANNER_CACHE_SECONDS = 5
-    # Portal page views may show a clinic's changed settings this much later on other
-    # instances (anything that writes reads the clinic itself).
-    CLINIC_CACHE_SECONDS = 5
     TODAY = None  # injectable clock for tests: a callable returning a date
 
 

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 def _login_page(form=None, status=200):
     return render_page("auth/login.html", form=form or PasswordLoginForm(formdata=None),
                        mitid_only=policy.mitid_only(), cutover=policy.cutover_date(),
-                       fallback_on=policy.fallback_banner(), status=status)
+                       fallback_on=policy.fallback_on(), status=status)
 
 
 @bp.get("/login")

@@ -36,7 +36,7 @@ def front_page(clinic, form=None, status=200):
 @bp.get("/<clinic_key>")
 def front(clinic_key: str):
     """Patientportal forside of a clinic; a logged-in patient goes on to their pages."""
-    clinic = clinic_or_404(clinic_key, page_view=True)
+    clinic = clinic_or_404(clinic_key)
     user = logged_in_here(clinic)
     if user is not None:
         return redirect(svc.next_url(user, clinic))
@@ -46,7 +46,7 @@ def front(clinic_key: str):
 @bp.get("/<clinic_key>/hjaelp")
 def help_page(clinic_key: str):
     """Hjælp: the guide to registration and login, or (logged in) to the portal's functions."""
-    clinic = clinic_or_404(clinic_key, page_view=True)
+    clinic = clinic_or_404(clinic_key)
     return page("portal/help.html", clinic)
 
 
