@@ -8,7 +8,7 @@ from app.models import AuditEvent
 
 def new_event(action: str, *, actor: str, target_type=None, target_id=None, clinic_id=None,
               **detail) -> AuditEvent:
-    """An audit event, not added to the session yet (e.g. for a db_batch.Batch)."""
+    """An audit event, not added to the session yet."""
     return AuditEvent(
         actor=actor,
         action=action,

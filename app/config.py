@@ -122,14 +122,6 @@ class Config:
     RATELIMIT_DEFAULT = "300 per minute"  # per client, for POSTs; GET pages are not counted
 
     CUTOVER_DATE = date(2024, 10, 2)
-    # The login page's outage banner may show this much later on other instances (cache).
-    FALLBACK_BANNER_CACHE_SECONDS = 5
-    # Portal page views may show a clinic's changed settings this much later on other
-    # instances (anything that writes reads the clinic itself).
-    CLINIC_CACHE_SECONDS = 5
-    # Pages every anonymous visitor sees alike (login page, portal front page) are rendered at
-    # most this often per process; what they show beyond text is part of the cache key.
-    SHARED_PAGE_SECONDS = 30
     TODAY = None  # injectable clock for tests: a callable returning a date
 
 

@@ -1,10 +1,8 @@
 """Database engine and the per-request session."""
 
-from contextlib import contextmanager
 from time import monotonic
 
 from flask import current_app, g
-from psycopg.pq import TransactionStatus
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
@@ -90,31 +88,6 @@ def init_app(app) -> None:
 def get_engine() -> Engine:
     """Return the current app's engine."""
     return current_app.extensions["db_engine"]
-
-
-@contextmanager
-def autocommit_connection():
-    """A pooled connection for reads outside any transaction: a SELECT is one round trip.
-
-    On PostgreSQL it uses psycopg's own autocommit flag, which costs nothing while the
-    connection is idle. SQLAlchemy's isolation_level="AUTOCOMMIT" option does the same switch
-    with its bookkeeping, and switches back at check-in: a page's one-row read took 273 us of
-    thread CPU with it and 164 us this way (measured in-process). Statements still run through
-    the Connection, so its event listeners (the statement counts) see them.
-    """
-    with get_engine().connect() as conn:
-        if conn.dialect.name != "postgresql":
-            yield conn.execution_options(isolation_level="AUTOCOMMIT")
-            return
-        dbapi = conn.connection.driver_connection
-        dbapi.autocommit = True
-        try:
-            yield conn
-        finally:
-            if dbapi.info.transaction_status == TransactionStatus.IDLE:
-                dbapi.autocommit = False
-            else:  # broken mid-read: never back in the pool in autocommit
-                conn.invalidate()
 
 
 def get_session() -> Session:

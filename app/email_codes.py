@@ -3,10 +3,9 @@
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 
-from flask import current_app, g
-from sqlalchemy import bindparam, func
+from flask import current_app
+from sqlalchemy import func
 from sqlmodel import select
 
 from app.clock import utcnow
@@ -29,70 +28,25 @@ def _normalise(email: str) -> str:
     return email.strip().lower()
 
 
-def _subqueries(email):
-    """The id of the address's newest code and its wrong tries in the window, as subqueries.
-
-    The sum covers all the address's recent codes (a new code does not reset it). `email` is
-    the bound parameter `codes_email` or a column of the enclosing query (e.g. the onboarding's
-    own address); the purpose and the window's start are bound too (state_params). Bound, the
-    statements are built once per process: building them took half a millisecond per request.
-    """
-    match = (EmailCode.email == email, EmailCode.purpose == bindparam("codes_purpose"))
-    newest = (select(EmailCode.id).where(*match)
-              .order_by(EmailCode.created_at.desc(), EmailCode.id.desc()).limit(1)
-              .correlate_except(EmailCode).scalar_subquery())
-    failures = (select(func.coalesce(func.sum(EmailCode.failed_attempts), 0))
-                .where(*match, EmailCode.created_at >= bindparam("codes_since"))
-                .correlate_except(EmailCode).scalar_subquery())
-    return newest, failures
-
-
-def state_params(purpose: str, email: str | None = None) -> dict:
-    """The bound parameters of a query made with with_state (codes_email only for a bound one)."""
-    since = utcnow() - timedelta(seconds=current_app.config["EMAIL_CODE_FAILURE_WINDOW"])
-    params = {"codes_purpose": purpose, "codes_since": since}
-    if email is not None:
-        params["codes_email"] = _normalise(email)
-    return params
-
-
-def with_state(query, *, email=None):
-    """Add an address's newest code (None without one) and its wrong tries to a query's row.
-
-    email: a column of the query, or None for the bound parameter codes_email; run the query
-    with state_params. Read them back with remember_state, so that this request asks the
-    database only once.
-    """
-    newest, failures = _subqueries(bindparam("codes_email") if email is None else email)
-    return query.add_columns(EmailCode, failures).outerjoin(EmailCode, EmailCode.id == newest)
-
-
-def remember_state(email: str, purpose: str, latest: EmailCode | None, failures: int) -> None:
-    """Keep an address's code state for this request; send_code and verify_code keep it current."""
-    g.setdefault("email_code_state", {})[(_normalise(email), purpose)] = (latest, int(failures))
-
-
-@cache
-def _state_query():
-    """The newest code of the bound address with the address's wrong tries (state_params)."""
-    newest, failures = _subqueries(bindparam("codes_email"))
-    return select(EmailCode, failures).where(EmailCode.id == newest)
-
-
 def _live(code: EmailCode | None, now) -> bool:
     """A code that may still be typed: a used or expired one never holds back a new one."""
     return code is not None and code.used_at is None and code.expires_at > now
 
 
-def _state(email: str, purpose: str) -> tuple[EmailCode | None, int]:
-    """The newest code of this address and the wrong tries in the window, in one query at most."""
-    known = g.get("email_code_state", {})
-    if (email, purpose) in known:
-        return known[(email, purpose)]
-    row = get_session().exec(_state_query(), params=state_params(purpose, email)).first()
-    latest, total = (row[0], int(row[1])) if row else (None, 0)
-    remember_state(email, purpose, latest, total)
-    return latest, total
+def _latest(email: str, purpose: str) -> EmailCode | None:
+    """The newest code of this address: the only one that may be typed."""
+    return get_session().exec(
+        select(EmailCode).where(EmailCode.email == email, EmailCode.purpose == purpose)
+        .order_by(EmailCode.created_at.desc(), EmailCode.id.desc())).first()
+
+
+def _failures(email: str, purpose: str) -> int:
+    """Wrong tries at all this address's codes in the window: a new code does not reset them."""
+    since = utcnow() - timedelta(seconds=current_app.config["EMAIL_CODE_FAILURE_WINDOW"])
+    return int(get_session().exec(
+        select(func.coalesce(func.sum(EmailCode.failed_attempts), 0))
+        .where(EmailCode.email == email, EmailCode.purpose == purpose,
+               EmailCode.created_at >= since)).one())
 
 
 def send_code(*, email: str, purpose: str, template: str, subject: str, **link) -> CodeResult:
@@ -105,9 +59,9 @@ def send_code(*, email: str, purpose: str, template: str, subject: str, **link) 
     db = get_session()
     email = _normalise(email)
     now = utcnow()
-    previous, failures = _state(email, purpose)
-    if failures >= cfg["EMAIL_CODE_MAX_FAILURES"]:
+    if _failures(email, purpose) >= cfg["EMAIL_CODE_MAX_FAILURES"]:
         return CodeResult(False, "locked")
+    previous = _latest(email, purpose)
     if _live(previous, now):
         wait = cfg["EMAIL_CODE_RESEND_COOLDOWN"] - (now - previous.created_at).total_seconds()
         if wait > 0:
@@ -126,7 +80,6 @@ def send_code(*, email: str, purpose: str, template: str, subject: str, **link) 
     send_email(to=email, subject=subject, template=template, code=code,
                minutes=cfg["EMAIL_CODE_TTL"] // 60)
     db.commit()
-    remember_state(email, purpose, row, failures)
     return CodeResult(True)
 
 
@@ -139,7 +92,7 @@ def verify_code(*, email: str, purpose: str, code: str, commit: bool = True) -> 
     db = get_session()
     email = _normalise(email)
     now = utcnow()
-    latest, failures = _state(email, purpose)
+    latest, failures = _latest(email, purpose), _failures(email, purpose)
     if failures >= cfg["EMAIL_CODE_MAX_FAILURES"]:
         return CodeResult(False, "locked")
     if not _live(latest, now):
@@ -150,7 +103,6 @@ def verify_code(*, email: str, purpose: str, code: str, commit: bool = True) -> 
     else:
         latest.failed_attempts += 1
         failures += 1
-        remember_state(email, purpose, latest, failures)
         result = CodeResult(False, "locked" if failures >= cfg["EMAIL_CODE_MAX_FAILURES"]
                             else "wrong")
     if commit:
@@ -160,7 +112,7 @@ def verify_code(*, email: str, purpose: str, code: str, commit: bool = True) -> 
 
 def resend_wait_seconds(*, email: str, purpose: str) -> int:
     """Seconds left before another code may be sent to this address."""
-    latest = _state(_normalise(email), purpose)[0]
+    latest = _latest(_normalise(email), purpose)
     now = utcnow()
     if not _live(latest, now):
         return 0

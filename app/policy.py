@@ -6,12 +6,10 @@ from datetime import date
 from flask import current_app
 from sqlmodel import select
 
-from app import audit, cache
+from app import audit
 from app.clock import today, utcnow
 from app.db import get_session
 from app.models import LoginSession, OutageFallbackSwitch, StaffUser
-
-_BANNER_CACHE = "klinikadgang.fallback_banner"
 
 
 def cutover_date() -> date:
@@ -30,17 +28,6 @@ def fallback_state() -> OutageFallbackSwitch | None:
         select(OutageFallbackSwitch).order_by(OutageFallbackSwitch.switched_at.desc(),
                                               OutageFallbackSwitch.id.desc())
     ).first()
-
-
-def fallback_banner() -> bool:
-    """Whether the login page shows the outage banner, read through a short per-process cache.
-
-    The login page is the busiest page when the clinics open; the banner may appear on another
-    instance up to FALLBACK_BANNER_CACHE_SECONDS after the switch (this instance clears its cache
-    when it switches). Every decision about a login reads the database (fallback_on).
-    """
-    return cache.cached(_BANNER_CACHE, None, current_app.config["FALLBACK_BANNER_CACHE_SECONDS"],
-                        fallback_on)
 
 
 def fallback_on() -> bool:
@@ -66,7 +53,6 @@ def switch_fallback(*, on: bool, reason: str, actor: str) -> OutageFallbackSwitc
     audit.record("outage_fallback_on" if on else "outage_fallback_off", actor=actor,
                  reason=reason)
     db.commit()
-    cache.forget(_BANNER_CACHE)
     return row
 
 

@@ -3,10 +3,9 @@
 from datetime import timedelta
 from functools import wraps
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, g, redirect, session, url_for
 from sqlmodel import select
 
-from app import cache
 from app.clock import utcnow
 from app.db import get_session
 from app.models import Clinic, PortalSession, PortalUser
@@ -110,42 +109,13 @@ def end_all_portal_sessions(portal_user_id: int) -> None:
         row.ended_at = now
 
 
-def portal_clinic(clinic_key: str, *, page_view: bool = False) -> Clinic | None:
-    """The clinic of a portal URL (cached for the request).
-
-    page_view: a view that only shows the clinic (the front page, Hjælp) gets a copy from a
-    short per-process cache (CLINIC_CACHE_SECONDS): the front page is what patients open
-    first, and a clinic's settings change rarely. The copy is detached from the database
-    session; every view that acts on the clinic (registration, MitID answers, logins) reads the
-    row itself, so a changed registration mode is enforced at once.
-    """
+def portal_clinic(clinic_key: str) -> Clinic | None:
+    """The clinic of a portal URL (kept for the request)."""
     cached = g.get("portal_clinic")
     if cached is None or cached.key != clinic_key:
-        if page_view and request.method in ("GET", "HEAD"):
-            cached = _clinic_copy(clinic_key)
-        else:
-            cached = get_session().exec(select(Clinic).where(Clinic.key == clinic_key)).first()
+        cached = get_session().exec(select(Clinic).where(Clinic.key == clinic_key)).first()
         g.portal_clinic = cached
     return cached
-
-
-_CLINIC_CACHE = "klinikadgang.portal_clinics"
-
-
-def _clinic_copy(clinic_key: str) -> Clinic | None:
-    """A detached copy of the clinic, made once per CLINIC_CACHE_SECONDS and shared by the
-    page views of this process, which only read it (making one costs a tenth of the page)."""
-    def copy():
-        row = get_session().exec(select(Clinic).where(Clinic.key == clinic_key)).first()
-        return Clinic(**row.model_dump()) if row is not None else None
-
-    return cache.cached(_CLINIC_CACHE, clinic_key, current_app.config["CLINIC_CACHE_SECONDS"],
-                        copy)
-
-
-def forget_clinic_copies() -> None:
-    """Drop this process's cached clinics (after a settings change here)."""
-    cache.forget(_CLINIC_CACHE)
 
 
 def portal_login_required(view):

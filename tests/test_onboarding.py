@@ -219,3 +219,33 @@ def test_an_account_linked_meanwhile_refuses_the_consent_whole(app, client, outb
     assert [row.step for row in query_one(app, select(Onboarding))] == ["consent"]
     assert len(query_one(app, select(EmailCode))) == 1
     assert session_of(app, client)["onboarding"]["step"] == "consent"  # not logged in
+
+
+ODD_NAME = 'Åse "Ø" <b>Bø</b> & \'Co\''
+ODD_EMAIL = 'o\'brien&"x"<y>@example.dk'
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize(("step", "values", "shown"), [
+    ("link", {"name": ODD_NAME}, ["&#34;Ø&#34; &lt;b&gt;Bø&lt;/b&gt; &amp; &#39;Co&#39;"]),
+    ("contact", {"email": ODD_EMAIL, "mobile": "31 41 59 26"},
+     ['value="o&#39;brien&amp;&#34;x&#34;&lt;y&gt;@example.dk"', 'value="31 41 59 26"']),
+    ("verify", {}, ["asg****@example.dk", "ny kode om 60 sekunder"]),
+    ("verify", {"email": ODD_EMAIL}, ["o&#39;b****@example.dk", "Koden gælder i 10 minutter"]),
+])
+def test_a_step_page_shows_the_rows_own_values_escaped(app, client, outbox, clock, step,
+                                                        values, shown, htmx):
+    from app.db import get_session
+
+    onboard_until(client, outbox, "asger.torring", step, email="asger@example.dk")
+    with app.app_context():
+        db = get_session()
+        row = db.get(Onboarding, session_of(app, client)["onboarding"]["id"])
+        for name, value in values.items():
+            setattr(row, name, value)
+        db.commit()
+    answer = client.get(f"/onboarding/{step}", headers={"HX-Request": "true"} if htmx else {})
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    for text in shown:
+        assert text in body

@@ -22,13 +22,13 @@ from app.db import get_session
 from app.errors import render_error
 from app.extensions import limiter
 from app.oidc import LoginFailed, finish_login, staff_broker
-from app.web import redirect_303, render_page, render_shared_page
+from app.web import redirect_303, render_page
 
 
 def _login_page(form=None, status=200):
     return render_page("auth/login.html", form=form or PasswordLoginForm(formdata=None),
                        mitid_only=policy.mitid_only(), cutover=policy.cutover_date(),
-                       fallback_on=policy.fallback_banner(), status=status)
+                       fallback_on=policy.fallback_on(), status=status)
 
 
 @bp.get("/login")
@@ -36,8 +36,7 @@ def login():
     """The staff login page: NEMLOG-IN, and user ID + password where the policy allows it."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
-    key = ("login", policy.mitid_only(), policy.cutover_date(), policy.fallback_banner())
-    return render_shared_page(key, _login_page)
+    return _login_page()
 
 
 @bp.post("/login/password")

@@ -5,7 +5,6 @@ from sqlmodel import select
 from app import audit
 from app.db import get_session
 from app.models import Clinic, ClinicServiceLink
-from app.portal_sessions import forget_clinic_copies
 
 SERVICE_KINDS = ("booking", "econsultation", "prescription")
 
@@ -44,5 +43,4 @@ def save_settings(clinic: Clinic, *, staff_user_id: int, self_registration: str,
                      target_type="clinic", target_id=clinic.id, clinic_id=clinic.id,
                      fields=changed, self_registration=clinic.self_registration)
     db.commit()
-    forget_clinic_copies()  # this instance's portal pages show the change at once
     return changed

@@ -1,7 +1,5 @@
 """Views of the onboarding wizard: one URL per step, each step an htmx-swappable block."""
 
-import logging
-import smtplib
 
 from flask import flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -10,30 +8,15 @@ from sqlalchemy.exc import IntegrityError
 from app.blueprints.enrolment import invitations
 from app.blueprints.onboarding import bp
 from app.blueprints.onboarding import services as svc
-from app.blueprints.onboarding.forms import (
-    CodeForm,
-    ConsentForm,
-    ContactForm,
-    InvitationConfirmForm,
-    LegacyLoginForm,
-)
-from app.consent import PROFILE_SHARING_SYSTEMS, PROFILE_SHARING_TEXT
+from app.blueprints.onboarding.steps import BY_NAME, NUMBERED, RESUME
 from app.db import get_session
-from app.email_codes import resend_wait_seconds
 from app.errors import render_error
 from app.extensions import limiter
 from app.forms import normalise_mobile
-from app.web import (
-    is_fragment_request,
-    mask_email,
-    redirect_303,
-    render_page,
-    render_shared_page,
-)
+from app.mailer import MailNotSent
+from app.web import is_fragment_request, redirect_303, render_page
 
-log = logging.getLogger(__name__)
 WIZARD_KEY = "onboarding"  # the signed session holds only {"id", "step"} under this key
-FORMS = {"link": LegacyLoginForm, "contact": ContactForm, "verify": CodeForm, "consent": ConsentForm}
 
 
 def remember_onboarding(row, *, invitation_id: int | None = None) -> None:
@@ -52,15 +35,9 @@ def forget_onboarding() -> None:
     session.pop(WIZARD_KEY, None)
 
 
-def _pending(light=False, **needs):
-    """The onboarding of this browser, or None; needs: what svc.get_onboarding loads with it.
-
-    light: only what a step page shows (svc.read_onboarding), for a page view. An onboarding
-    past its lifetime is None too, and leaves the session with a message for the login page.
-    """
-    onboarding_id = (session.get(WIZARD_KEY) or {}).get("id")
-    row = svc.read_onboarding(onboarding_id) if light else svc.get_onboarding(onboarding_id,
-                                                                               **needs)
+def _pending():
+    """The live onboarding of this browser, or None (an expired one leaves with a message)."""
+    row = svc.get_onboarding((session.get(WIZARD_KEY) or {}).get("id"))
     if row is not None and svc.is_expired(row):
         session.pop(WIZARD_KEY)
         flash(_("Din onboarding er udløbet, fordi der er gået for lang tid siden dit login med "
@@ -78,46 +55,17 @@ def _to_login():
     return redirect(url_for("auth.login"), code=303 if request.method == "POST" else 302)
 
 
-def _page_values(row) -> dict:
-    """The row's own values on its step's page (the rest of the page is the same for everyone)."""
-    if row.step == "link":
-        return {"name": row.name}
-    if row.step == "contact":
-        return {"email": row.email or "", "mobile": row.mobile or ""}
-    if row.step == "verify":
-        values = {"masked_email": mask_email(row.email)}
-        wait = resend_wait_seconds(email=row.email, purpose=svc.CODE_PURPOSE)
-        return {**values, "resend_wait": wait} if wait else values
-    return {}
+def _render(step, *, status=200, push=False, **ctx):
+    """A page of the wizard in its frame (full page, or the frame's block for htmx)."""
+    return render_page("onboarding/wizard.html", status=status, step=step,
+                       numbered_steps=NUMBERED, push_url=url_for(step.endpoint) if push else None,
+                       **ctx)
 
 
 def _show(row, form=None, status=200, push=False):
-    """Render the row's current step (full page or fragment).
-
-    Without a form (a step as it comes, no errors) the page comes from the shared page cache
-    with the row's own values spliced in; a form with errors or what was typed is rendered.
-    """
-    step = row.step
-
-    def render(values):
-        shown = form or FORMS[step](formdata=None)
-        if step == "contact" and shown.email.data is None:
-            shown.email.data, shown.mobile.data = values["email"], values["mobile"]
-        ctx = {**values, "form": shown, "steps": svc.STEPS, "step": step}
-        if step == "consent":
-            ctx["consent_text"] = PROFILE_SHARING_TEXT.split("\n\n")
-            ctx["consent_systems"] = PROFILE_SHARING_SYSTEMS
-        return render_page(f"onboarding/{step}.html", status=status, **ctx)
-
-    values = _page_values(row)
-    if form is None:
-        response = render_shared_page(("onboarding", step, "resend_wait" in values), render,
-                                      holes=values)
-    else:
-        response = render(values)
-    if push and is_fragment_request():
-        response.headers["HX-Push-Url"] = url_for(f"onboarding.{step}")
-    return response
+    """Render the row's current step, as declared in steps.STEPS."""
+    step = BY_NAME[row.step]
+    return _render(step, status=status, push=push, **step.page(row, form))
 
 
 def _advance(row):
@@ -125,16 +73,16 @@ def _advance(row):
     remember_onboarding(row)
     if is_fragment_request():
         return _show(row, push=True)
-    return redirect_303(url_for(f"onboarding.{row.step}"))
+    return redirect_303(url_for(BY_NAME[row.step].endpoint))
 
 
-def _guard(step, **needs):
+def _guard(step):
     """Return (row, None) when `step` is the current one, else (None, a redirect)."""
-    row = _pending(**needs)
+    row = _pending()
     if row is None:
         return None, _to_login()
     if row.step != step:
-        return None, redirect(url_for(f"onboarding.{row.step}"))
+        return None, redirect(url_for(BY_NAME[row.step].endpoint))
     return row, None
 
 
@@ -157,7 +105,7 @@ def resume():
         return _to_login()
     if row.step == "link":
         return redirect(url_for("onboarding.link"))
-    return render_page("onboarding/resume.html", row=row)
+    return _render(RESUME, **RESUME.page(row))
 
 
 @bp.route("/invitation", methods=["GET", "POST"])
@@ -172,17 +120,17 @@ def confirm_invitation():
         if invitation is None:
             remember_onboarding(row)
             return redirect(url_for("onboarding.resume"))
-        return render_page("onboarding/invitation.html", form=InvitationConfirmForm(), row=row,
-                           user=invitations.invited_user(invitation),
-                           clinics=invitations.invited_clinic_names(invitation))
+        step = BY_NAME["invitation"]
+        return _render(step, **step.page(row), user=invitations.invited_user(invitation),
+                       clinics=invitations.invited_clinic_names(invitation))
     remember_onboarding(row)  # asked once: the invitation leaves the session either way
-    if not (invitation_id and InvitationConfirmForm().confirm.data):
+    if not (invitation_id and BY_NAME["invitation"].form().confirm.data):
         return redirect_303(url_for("onboarding.resume"))
     if not invitations.claim_invitation_for_onboarding(invitation_id, row):
         return render_error(410, _("Invitationen kan ikke længere bruges"), _(
             "Linket er allerede brugt eller udløbet, så dit MitID er ikke knyttet til "
             "brugerkontoen. Kontakt din klinik, hvis du har brug for et nyt link."))
-    return redirect_303(url_for("onboarding.contact"))
+    return redirect_303(url_for(BY_NAME[row.step].endpoint))
 
 
 @bp.post("/restart")
@@ -198,11 +146,11 @@ def restart():
 @bp.route("/link", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
 def link():
-    """Step 1: log in once with the legacy user ID and password."""
-    row, redirect_response = _guard("link", light=request.method == "GET")
+    """Log in once with the legacy user ID and password."""
+    row, redirect_response = _guard("link")
     if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
-    form = LegacyLoginForm()
+    form = BY_NAME["link"].form()
     if not form.validate_on_submit():
         return _invalid(row, form)
     try:
@@ -215,16 +163,12 @@ def link():
 
 @bp.route("/contact", methods=["GET", "POST"])
 def contact():
-    """Step 2: private e-mail and mobile, then a code by e-mail."""
-    if request.method == "GET":
-        row, redirect_response = _guard("contact", light=True)
+    """Private e-mail and mobile, then a code by e-mail."""
+    row, redirect_response = _guard("contact")
+    if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
-    form = ContactForm()
-    valid = form.validate_on_submit()  # first: the row is read with the address's code state
-    row, redirect_response = _guard("contact", codes_for=form.email.data if valid else None)
-    if redirect_response:
-        return redirect_response
-    if not valid:
+    form = BY_NAME["contact"].form()
+    if not form.validate_on_submit():
         return _invalid(row, form)
     try:
         svc.save_contact_and_send_code(
@@ -232,8 +176,7 @@ def contact():
         )
     except svc.OnboardingError as exc:
         return _invalid(row, form, exc)
-    except (smtplib.SMTPException, OSError) as exc:
-        log.warning("onboarding code not sent: %s", type(exc).__name__)
+    except MailNotSent:
         get_session().rollback()
         return _invalid(row, form, svc.OnboardingError(
             _("Vi kunne ikke sende e-mailen lige nu. Prøv igen om lidt."), field="email"))
@@ -243,12 +186,11 @@ def contact():
 @bp.route("/verify", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
 def verify():
-    """Step 3: the 6-digit code from the e-mail."""
-    # Its page shows the resend wait too: also a page view reads the row with its code state.
-    row, redirect_response = _guard("verify", own_codes=True)
+    """The 6-digit code from the e-mail."""
+    row, redirect_response = _guard("verify")
     if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
-    form = CodeForm()
+    form = BY_NAME["verify"].form()
     if not form.validate_on_submit():
         return _invalid(row, form)
     try:
@@ -263,16 +205,16 @@ def verify():
 @limiter.limit("10 per hour")
 def resend_code():
     """Gensend kode: a new code to the same address, after a cooldown."""
-    row, redirect_response = _guard("verify", own_codes=True)
+    row, redirect_response = _guard("verify")
     if redirect_response:
         return redirect_response
-    form = CodeForm(formdata=None)
+    form = BY_NAME["verify"].form(formdata=None)
     try:
         svc.send_onboarding_code(row)
     except svc.OnboardingError as exc:
         return _invalid(row, form, exc)
-    except (smtplib.SMTPException, OSError) as exc:
-        log.warning("onboarding code not resent: %s", type(exc).__name__)
+    except MailNotSent:
+        get_session().rollback()
         return _invalid(row, form, svc.OnboardingError(
             _("Vi kunne ikke sende e-mailen lige nu. Prøv igen om lidt.")))
     return _show(row, form=form) if is_fragment_request() else redirect_303(
@@ -291,14 +233,11 @@ def other_email():
 
 @bp.route("/consent", methods=["GET", "POST"])
 def consent():
-    """Step 4: consent to share profile data; then the link is stored and the user logged in."""
-    if request.method == "GET":
-        row, redirect_response = _guard("consent", light=True)
+    """Consent to share profile data; then the link is stored and the user logged in."""
+    row, redirect_response = _guard("consent")
+    if redirect_response or request.method == "GET":
         return redirect_response or _show(row)
-    row, redirect_response = _guard("consent", account=True)
-    if redirect_response:
-        return redirect_response
-    form = ConsentForm()
+    form = BY_NAME["consent"].form()
     if not form.validate_on_submit():
         return _invalid(row, form)
     try:
@@ -315,7 +254,7 @@ def consent():
 def _finish_redirect(url: str):
     """Leave the wizard with a full page load (htmx: HX-Redirect)."""
     if is_fragment_request():
-        response = render_page("onboarding/done.html", url=url)
+        response = _render(BY_NAME["done"], url=url)
         response.headers["HX-Redirect"] = url
         return response
     return redirect_303(url)

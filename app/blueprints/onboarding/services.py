@@ -1,24 +1,18 @@
 """Staff onboarding: link a MitID identity to an existing account, verify e-mail, record consent."""
 
-from datetime import datetime, timedelta
-from functools import cache
-from typing import NamedTuple
+from datetime import timedelta
 
-import sqlalchemy as sa
-from flask import current_app, g
+from flask import current_app
 from flask_babel import gettext as _
 from sqlmodel import delete, select
 
 from app import audit, consent, email_codes
 from app.blueprints.auth.services import WITH_MEMBERSHIPS, MitIDIdentity, check_legacy_credentials
+from app.blueprints.onboarding.steps import CODE_PURPOSE, next_step
 from app.blueprints.selection.services import loaded_memberships, log_in
 from app.clock import utcnow
-from app.db import autocommit_connection, get_session
-from app.db_batch import Batch
+from app.db import get_session
 from app.models import EmailCode, Invitation, MitIDLink, Onboarding, StaffUser
-
-STEPS = ("link", "contact", "verify", "consent")
-CODE_PURPOSE = "onboarding_email"
 
 
 class OnboardingError(Exception):
@@ -50,85 +44,24 @@ def begin_onboarding(identity: MitIDIdentity) -> Onboarding:
 
 
 def is_expired(row) -> bool:
-    """Whether an onboarding (a row or an OnboardingPage) has outlived its MitID login."""
+    """Whether an onboarding has outlived its MitID login."""
     ttl = timedelta(seconds=current_app.config["ONBOARDING_TTL_SECONDS"])
     return row.created_at <= utcnow() - ttl
 
 
-@cache
-def _onboarding_query(codes: str | None, account: bool):
-    """The SELECT of get_onboarding, built once per variant with bound parameters.
-
-    codes: None, "bound" (the address in codes_email) or "own" (the row's own address).
-    """
-    # SQLAlchemy's select: rows, also when columns are added (sqlmodel's gives the first only)
-    query = sa.select(Onboarding).where(Onboarding.id == sa.bindparam("onboarding_id"))
-    if codes is not None:
-        query = email_codes.with_state(query, email=Onboarding.email if codes == "own" else None)
-    if account:
-        query = (query.add_columns(StaffUser).options(WITH_MEMBERSHIPS)
-                 .outerjoin(StaffUser, StaffUser.id == Onboarding.staff_user_id))
-    return query
-
-
-def get_onboarding(onboarding_id: int | None, *, codes_for: str | None = None,
-                   own_codes: bool = False, account: bool = False) -> Onboarding | None:
-    """Load a pending onboarding by id, with what its step reads next in the same SELECT.
-
-    codes_for / own_codes: the e-mail code state of that address or of the row's own one, kept
-    for email_codes; account: the staff account with its memberships and their clinics, kept
-    for complete_onboarding.
-    """
-    if not onboarding_id:
-        return None
-    codes = "bound" if codes_for else "own" if own_codes else None
-    params = {"onboarding_id": onboarding_id}
-    if codes is not None:
-        params.update(email_codes.state_params(CODE_PURPOSE, codes_for))
-    found = get_session().exec(_onboarding_query(codes, account), params=params).unique().first()
-    if found is None:
-        return None
-    row, *loaded = found
-    if codes is not None and (codes_for or row.email):
-        email_codes.remember_state(codes_for or row.email, CODE_PURPOSE, *loaded[:2])
-    if account:
-        # The session holds loaded objects only while something refers to them.
-        g.onboarding_account = loaded[-1]
-    return row
-
-
-class OnboardingPage(NamedTuple):
-    """What a step page shows of its onboarding (read_onboarding)."""
-
-    id: int
-    step: str
-    name: str
-    email: str | None
-    mobile: str | None
-    created_at: datetime
-
-
-_PAGE_COLUMNS = sa.select(Onboarding.id, Onboarding.step, Onboarding.name, Onboarding.email,
-                          Onboarding.mobile, Onboarding.created_at
-                          ).where(Onboarding.id == sa.bindparam("id"))
-
-
-def read_onboarding(onboarding_id: int | None) -> OnboardingPage | None:
-    """An onboarding as its step page shows it: one statement, outside any transaction.
-
-    A page view writes nothing: read in autocommit it is one round trip to the database instead
-    of three (BEGIN, SELECT, ROLLBACK), and it needs no ORM session.
-    """
-    if not onboarding_id:
-        return None
-    with autocommit_connection() as conn:
-        found = conn.execute(_PAGE_COLUMNS, {"id": onboarding_id}).first()
-    return OnboardingPage(*found) if found else None
+def get_onboarding(onboarding_id: int | None) -> Onboarding | None:
+    """Load a pending onboarding by id."""
+    return get_session().get(Onboarding, onboarding_id) if onboarding_id else None
 
 
 def _move(row: Onboarding, step: str) -> None:
     row.step = step
     row.updated_at = utcnow()
+
+
+def _forward(row: Onboarding) -> None:
+    """On to the step after the row's own, in the order steps.STEPS declares."""
+    _move(row, next_step(row.step))
 
 
 def _invited(row: Onboarding) -> bool:
@@ -166,7 +99,7 @@ def link_legacy_account(row: Onboarding, *, user_id: str, password: str) -> Staf
             field="user_id",
         )
     row.staff_user_id = user.id
-    _move(row, "contact")
+    _forward(row)
     db.commit()
     return user
 
@@ -179,7 +112,7 @@ def save_contact_and_send_code(row: Onboarding, *, email: str, mobile: str) -> N
     """
     row.email = email
     row.mobile = mobile
-    _move(row, "verify")
+    _forward(row)
     try:
         send_onboarding_code(row)
     except OnboardingError:
@@ -207,7 +140,7 @@ def verify_onboarding_code(row: Onboarding, *, code: str) -> None:
     result = email_codes.verify_code(email=row.email, purpose=CODE_PURPOSE, code=code,
                                      commit=False)
     if result.ok:
-        _move(row, "consent")
+        _forward(row)
     get_session().commit()  # the used code with the step, or the wrong try counted
     messages = {
         "wrong": _("Koden er forkert. Prøv igen."),
@@ -224,36 +157,22 @@ def use_other_email(row: Onboarding) -> None:
     get_session().commit()
 
 
-def _account(row: Onboarding) -> StaffUser:
-    """The onboarding's staff account with its memberships (as get_onboarding loaded it)."""
-    user = g.get("onboarding_account")
-    if user is not None and user.id == row.staff_user_id:
-        return user
-    return get_session().exec(select(StaffUser).where(StaffUser.id == row.staff_user_id)
-                              .options(WITH_MEMBERSHIPS)).unique().one()
-
-
 def complete_onboarding(row: Onboarding) -> str:
-    """Store the MitID link, the verified contact details and the consent, then log in.
-
-    One transaction, on PostgreSQL one statement (a db_batch.Batch with the login session's
-    writes). Returns where to go next.
-    """
-    user = _account(row)
+    """Store the MitID link, the verified contact details and the consent, log in, say where."""
+    # One transaction: log_in commits it with the login session.
+    db = get_session()
+    user = db.exec(select(StaffUser).where(StaffUser.id == row.staff_user_id)
+                   .options(WITH_MEMBERSHIPS)).unique().one()
     now = utcnow()
     actor = f"staff:{user.id}"
-    batch = Batch(get_session())
-    batch.insert(MitIDLink(staff_user_id=user.id, sub=row.sub, idp=row.idp,
-                           identity_type=row.identity_type, mitid_uuid=row.mitid_uuid,
-                           linked_at=now))
-    batch.update(user, email=row.email, mobile=row.mobile, email_verified_at=now,
-                 contact_confirmed_at=now, onboarded_at=now)
-    record, event = consent.new_consent(staff_user_id=user.id, action="given",
-                                        method="onboarding_wizard", actor=actor)
-    batch.insert(record)
-    batch.insert(event)
-    batch.insert(audit.new_event("mitid_linked", actor=actor, target_type="staff_user",
-                                 target_id=user.id, idp=row.idp, identity_type=row.identity_type))
-    batch.execute(delete(EmailCode).where(EmailCode.onboarding_id == row.id))
-    batch.delete(row)
-    return log_in(user, method="mitid", rows=loaded_memberships(user), batch=batch)
+    db.add(MitIDLink(staff_user_id=user.id, sub=row.sub, idp=row.idp,
+                     identity_type=row.identity_type, mitid_uuid=row.mitid_uuid, linked_at=now))
+    user.email, user.mobile = row.email, row.mobile
+    user.email_verified_at = user.contact_confirmed_at = user.onboarded_at = now
+    consent.record_consent(staff_user_id=user.id, action="given", method="onboarding_wizard",
+                           actor=actor)
+    audit.record("mitid_linked", actor=actor, target_type="staff_user", target_id=user.id,
+                 idp=row.idp, identity_type=row.identity_type)
+    db.exec(delete(EmailCode).where(EmailCode.onboarding_id == row.id))
+    db.delete(row)
+    return log_in(user, method="mitid", rows=loaded_memberships(user))

@@ -7,9 +7,9 @@ from app.portal_sessions import current_portal_session, current_portal_user, por
 from app.web import is_fragment_request, redirect_303, render_page
 
 
-def clinic_or_404(clinic_key: str, *, page_view: bool = False) -> Clinic:
-    """The clinic of a /portal/<clinic_key>/... URL (page_view: see portal_clinic)."""
-    clinic = portal_clinic(clinic_key, page_view=page_view)
+def clinic_or_404(clinic_key: str) -> Clinic:
+    """The clinic of a /portal/<clinic_key>/... URL."""
+    clinic = portal_clinic(clinic_key)
     if clinic is None:
         abort(404)
     return clinic

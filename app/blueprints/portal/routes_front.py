@@ -13,7 +13,7 @@ from app.db import get_session
 from app.extensions import limiter
 from app.forms import normalise_mobile
 from app.portal_sessions import current_portal_user, end_portal_session, portal_login_required
-from app.web import redirect_303, render_shared_page
+from app.web import redirect_303
 
 
 def in_kiosk() -> bool:
@@ -36,20 +36,17 @@ def front_page(clinic, form=None, status=200):
 @bp.get("/<clinic_key>")
 def front(clinic_key: str):
     """Patientportal forside of a clinic; a logged-in patient goes on to their pages."""
-    clinic = clinic_or_404(clinic_key, page_view=True)
+    clinic = clinic_or_404(clinic_key)
     user = logged_in_here(clinic)
     if user is not None:
         return redirect(svc.next_url(user, clinic))
-    if in_kiosk():  # a kiosk's pages carry the device's state: always rendered
-        return front_page(clinic)
-    key = ("portal_front", clinic.key, clinic.name, clinic.self_registration)
-    return render_shared_page(key, lambda: front_page(clinic))
+    return front_page(clinic)
 
 
 @bp.get("/<clinic_key>/hjaelp")
 def help_page(clinic_key: str):
     """Hjælp: the guide to registration and login, or (logged in) to the portal's functions."""
-    clinic = clinic_or_404(clinic_key, page_view=True)
+    clinic = clinic_or_404(clinic_key)
     return page("portal/help.html", clinic)
 
 

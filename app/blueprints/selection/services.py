@@ -3,14 +3,12 @@
 from collections import OrderedDict
 
 from flask import url_for
-from sqlalchemy import String, cast
 from sqlmodel import select
 
 from app import audit
 from app.blueprints.auth.sessions import enter_login_session, new_login_session
 from app.db import get_session
-from app.db_batch import Batch
-from app.models import AuditEvent, Clinic, LoginSession, Membership, StaffUser
+from app.models import Clinic, LoginSession, Membership, StaffUser
 
 
 def memberships_of(user: StaffUser) -> list[tuple[Membership, Clinic]]:
@@ -60,13 +58,9 @@ def choose_function(login_session: LoginSession, function: str) -> None:
 
 
 def _audit_choice(login_session: LoginSession) -> None:
-    get_session().add(_choice_event(login_session))
-
-
-def _choice_event(login_session: LoginSession) -> AuditEvent:
-    return audit.new_event("session_context_chosen", actor=f"staff:{login_session.staff_user_id}",
-                           target_type="login_session", target_id=login_session.id,
-                           clinic_id=login_session.clinic_id, function=login_session.function)
+    audit.record("session_context_chosen", actor=f"staff:{login_session.staff_user_id}",
+                 target_type="login_session", target_id=login_session.id,
+                 clinic_id=login_session.clinic_id, function=login_session.function)
 
 
 def has_access(user: StaffUser, rows=None) -> bool:
@@ -79,24 +73,23 @@ def has_access(user: StaffUser, rows=None) -> bool:
         select(Membership.id).where(Membership.staff_user_id == user.id)).first() is not None
 
 
-def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = None,
-           batch: Batch | None = None) -> str:
-    """Log in and say where to go: the clinic picker, the function picker or the start page.
-
-    With a single clinic (and a single function there) the choice goes into the login
-    session's own INSERT; the session, its audit event and whatever the caller changed before
-    (a reset failure count, a completed onboarding) are committed together, once, and on
-    PostgreSQL the session and its event are one statement (db_batch.Batch).
-    rows: (membership, clinic) pairs, e.g. memberships_of(user), read once by the caller.
-    batch: the caller's writes; the login session's are added and all are sent together.
-    """
+def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = None) -> str:
+    """Log in and say where to go: the clinic picker, the function picker or the start page."""
+    # rows: memberships_of(user), read by the caller. One commit for the login session, its
+    # audit event and what the caller changed before (a reset failure count, an onboarding).
     choices = _choices(rows, method)
     clinic_id = function = None
     if len(choices) == 1:
         clinic_id, (_clinic, functions) = next(iter(choices.items()))
         function = functions[0] if len(functions) == 1 else None
-    _log_in_with(batch or Batch(get_session()), user, method=method,
-                 preselect_cvr=preselect_cvr, clinic_id=clinic_id, function=function)
+    db = get_session()
+    row, token = new_login_session(user, method=method, clinic_id=clinic_id, function=function)
+    db.add(row)
+    if clinic_id is not None:
+        db.flush()  # the audit event names the session's id
+        _audit_choice(row)
+    db.commit()  # before the cookie session rotates: a refused write leaves it be
+    enter_login_session(user, row, token, preselect_cvr=preselect_cvr)
     if not choices:
         return url_for("main.index")  # operators, or nobody: the start page explains
     if clinic_id is None:
@@ -104,15 +97,3 @@ def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = No
     if function is None:
         return url_for("selection.choose_function")
     return url_for("main.index")
-
-
-def _log_in_with(batch: Batch, user: StaffUser, *, method: str, preselect_cvr: str | None,
-                 clinic_id: int | None, function: str | None) -> None:
-    """Add the login session and its choice's audit event to the caller's writes, send, commit."""
-    row, token = new_login_session(user, method=method, clinic_id=clinic_id, function=function)
-    row_id = batch.insert(row)
-    if clinic_id is not None:
-        batch.insert(_choice_event(row), target_id=cast(row_id, String))
-    batch.run()
-    get_session().commit()  # before the cookie session rotates: a refused write leaves it be
-    enter_login_session(user, row, token, preselect_cvr=preselect_cvr)
