@@ -9,6 +9,11 @@ from wtforms.validators import ValidationError
 _MOBILE = re.compile(r"^(?:\+45|0045)?([2-9]\d{7})$")
 
 
+def strip(value):
+    """WTForms filter: surrounding whitespace off a typed text."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def normalise_mobile(raw: str) -> str | None:
     """Return a Danish mobile number as +45XXXXXXXX, or None when it is not one."""
     digits = re.sub(r"[\s\-().]", "", raw or "")

@@ -13,12 +13,11 @@ from wtforms import (
     SelectField,
     StringField,
     SubmitField,
-    TextAreaField,
 )
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
 from app.db import get_session
-from app.forms import EmailAddress, normalise_mobile
+from app.forms import EmailAddress, normalise_mobile, strip
 from app.models import Clinic, ClinicEnrolment
 
 USER_ROWS = 5  # empty user rows shown at first; "Tilføj flere brugere" adds MORE_ROWS
@@ -38,10 +37,6 @@ def _digits_only(value):
     return re.sub(r"[\s\-]", "", value) if isinstance(value, str) else value
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class DanishPhone:
     """WTForms validator: an 8-digit Danish telephone number, optionally with +45."""
 
@@ -53,8 +48,8 @@ class DanishPhone:
 class EnrolmentUserForm(Form):
     """One row of the user overview; a row left completely empty is ignored."""
 
-    name = StringField(_l("Navn"), filters=[_strip], validators=[Optional(), Length(max=200)])
-    email = EmailField(_l("E-mail"), filters=[_strip],
+    name = StringField(_l("Navn"), filters=[strip], validators=[Optional(), Length(max=200)])
+    email = EmailField(_l("E-mail"), filters=[strip],
                        validators=[Optional(), Length(max=254), EmailAddress()])
     function = SelectField(_l("Funktion"), choices=function_choices, validate_choice=False,
                            validators=[Optional(), AnyOf(FUNCTIONS, message=_l("Vælg en funktion."))])
@@ -79,23 +74,23 @@ class EnrolmentUserForm(Form):
 class EnrolmentForm(FlaskForm):
     """Tilmelding af klinik: clinic information and the user overview."""
 
-    clinic_name = StringField(_l("Klinikkens navn"), filters=[_strip], validators=[
+    clinic_name = StringField(_l("Klinikkens navn"), filters=[strip], validators=[
         DataRequired(_l("Skriv klinikkens navn.")), Length(max=200)])
     cvr = StringField(_l("CVR-nummer"), filters=[_digits_only], validators=[
         DataRequired(_l("Skriv klinikkens CVR-nummer.")),
         Regexp(r"^\d{8}$", message=_l("CVR-nummeret er 8 cifre."))])
-    address = StringField(_l("Adresse"), filters=[_strip], validators=[
+    address = StringField(_l("Adresse"), filters=[strip], validators=[
         DataRequired(_l("Skriv klinikkens adresse.")), Length(max=200)])
     postcode = StringField(_l("Postnummer"), filters=[_digits_only], validators=[
         DataRequired(_l("Skriv postnummeret.")),
         Regexp(r"^\d{4}$", message=_l("Postnummeret er 4 cifre."))])
-    city = StringField(_l("By"), filters=[_strip], validators=[
+    city = StringField(_l("By"), filters=[strip], validators=[
         DataRequired(_l("Skriv byen.")), Length(max=100)])
-    phone = StringField(_l("Telefon"), filters=[_strip], validators=[
+    phone = StringField(_l("Telefon"), filters=[strip], validators=[
         DataRequired(_l("Skriv klinikkens telefonnummer.")), Length(max=20), DanishPhone()])
-    contact_name = StringField(_l("Kontaktperson"), filters=[_strip], validators=[
+    contact_name = StringField(_l("Kontaktperson"), filters=[strip], validators=[
         DataRequired(_l("Skriv kontaktpersonens navn.")), Length(max=200)])
-    contact_email = EmailField(_l("Kontaktpersonens e-mail"), filters=[_strip], validators=[
+    contact_email = EmailField(_l("Kontaktpersonens e-mail"), filters=[strip], validators=[
         DataRequired(_l("Skriv kontaktpersonens e-mailadresse.")), Length(max=254), EmailAddress()])
     users = FieldList(FormField(EnrolmentUserForm), min_entries=USER_ROWS, max_entries=MAX_ROWS)
     submit = SubmitField(_l("Send tilmelding"))
@@ -131,19 +126,3 @@ class EnrolmentForm(FlaskForm):
         emails = [user["email"] for user in users if user["email"]]
         if len(emails) != len(set(emails)):
             raise ValidationError(_l("Hver bruger skal have sin egen e-mailadresse."))
-
-
-class DecisionForm(FlaskForm):
-    """The operator's decision on a request: approve or reject, with an optional note."""
-
-    note = TextAreaField(_l("Bemærkning (valgfri)"), filters=[_strip],
-                         validators=[Optional(), Length(max=1000)])
-    approve = SubmitField(_l("Godkend"))
-    reject = SubmitField(_l("Afvis"))
-
-    def validate(self, extra_validators=None):
-        ok = super().validate(extra_validators)
-        if ok and not (self.approve.data or self.reject.data):
-            self.form_errors.append(_l("Vælg Godkend eller Afvis."))
-            return False
-        return ok

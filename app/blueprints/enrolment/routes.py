@@ -1,16 +1,13 @@
-"""Views of the clinic enrolment: the public form, the operator's queue, and the invitation link."""
+"""Views of the clinic enrolment: the public form and the invitation link."""
 
-from flask import abort, request, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 
 from app.blueprints.auth import broker as broker_flow
-from app.blueprints.auth.access import require_operator
 from app.blueprints.enrolment import bp, invitations
 from app.blueprints.enrolment import services as svc
-from app.blueprints.enrolment.forms import DecisionForm, EnrolmentForm
+from app.blueprints.enrolment.forms import EnrolmentForm
 from app.blueprints.exemptions.password_link import set_password_page
-from app.blueprints.operator.decisions import decision_page
 from app.errors import render_error
 from app.extensions import limiter
 from app.web import is_fragment_request, redirect_303, render_page
@@ -42,40 +39,6 @@ def enrolment_form():
 def sent():
     """The receipt page after the form was sent."""
     return render_page("enrolment/sent.html")
-
-
-@bp.get("/operator/enrolments")
-@require_operator
-def operator_list():
-    """The operator's queue of clinic enrolments."""
-    return render_page("enrolment/operator_list.html", pending=svc.enrolments(pending=True),
-                       decided=svc.enrolments(pending=False))
-
-
-def _detail(enrolment, form=None, status=200):
-    return render_page("enrolment/operator_detail.html", enrolment=enrolment,
-                       users=svc.enrolment_users(enrolment),
-                       form=form or DecisionForm(formdata=None), status=status)
-
-
-@bp.route("/operator/enrolments/<int:enrolment_id>", methods=["GET", "POST"])
-@require_operator
-def operator_detail(enrolment_id: int):
-    """One enrolment: read it, then approve or reject."""
-    return decision_page(
-        svc.get_enrolment(enrolment_id) or abort(404), render=_detail,
-        approve=svc.approve_enrolment, reject=svc.reject_enrolment,
-        conflicts=(svc.EnrolmentError, IntegrityError), conflict_message=_conflict_message,
-        approved=_("Tilmeldingen er godkendt. Klinikken er oprettet, og brugerne har fået en "
-                   "invitation."),
-        rejected=_("Tilmeldingen er afvist."), list_endpoint="enrolment.operator_list")
-
-
-def _conflict_message(exc: Exception) -> str:
-    """The service's own reason, or a unique-constraint race: someone decided it first."""
-    if isinstance(exc, svc.EnrolmentError):
-        return str(exc)
-    return _("Tilmeldingen er allerede behandlet.")
 
 
 def _unusable(state: str):

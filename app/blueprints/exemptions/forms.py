@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, ValidationError
 
-from app.forms import EmailAddress
+from app.forms import EmailAddress, strip
 
 ROLES = ("bookkeeper", "auditor", "secretarial_agency", "other")
 
@@ -18,25 +18,21 @@ def role_labels() -> dict:
             "secretarial_agency": _l("Eksternt sekretærbureau"), "other": _l("Andet")}
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class ExemptionRequestForm(FlaskForm):
     """A named external user who should keep user ID + password login."""
 
-    name = StringField(_l("Navn"), filters=[_strip], validators=[
+    name = StringField(_l("Navn"), filters=[strip], validators=[
         DataRequired(_l("Skriv den eksterne brugers navn.")), Length(max=200)])
-    email = EmailField(_l("E-mail"), filters=[_strip], validators=[
+    email = EmailField(_l("E-mail"), filters=[strip], validators=[
         DataRequired(_l("Skriv den eksterne brugers e-mailadresse.")), Length(max=254),
         EmailAddress()])
-    organisation = StringField(_l("Firma/organisation"), filters=[_strip], validators=[
+    organisation = StringField(_l("Firma/organisation"), filters=[strip], validators=[
         DataRequired(_l("Skriv firmaets eller organisationens navn.")), Length(max=200)])
     role = SelectField(_l("Rolle"), choices=lambda: [("", _l("Vælg rolle")),
                                                      *role_labels().items()],
                        validate_choice=False, validators=[
                            DataRequired(_l("Vælg en rolle.")), AnyOf(ROLES, message=_l("Vælg en rolle."))])
-    reason = TextAreaField(_l("Begrundelse"), filters=[_strip], validators=[
+    reason = TextAreaField(_l("Begrundelse"), filters=[strip], validators=[
         DataRequired(_l("Skriv en begrundelse.")), Length(max=1000)])
     submit = SubmitField(_l("Send anmodning"))
 

@@ -1,17 +1,13 @@
-"""Views of password exemptions: the clinic's form and list, the operator's queue, the password link."""
+"""Views of password exemptions: the clinic's form and list, and the password link."""
 
 from flask import abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.blueprints.auth.access import current_clinic, require_operator, require_permission
-from app.blueprints.enrolment.forms import DecisionForm
+from app.blueprints.auth.access import current_clinic, require_permission
 from app.blueprints.exemptions import bp
 from app.blueprints.exemptions import services as svc
 from app.blueprints.exemptions.forms import ExemptionRequestForm, role_labels
-from app.blueprints.operator.decisions import decision_page
-from app.db import get_session
-from app.models import Clinic
 from app.web import is_fragment_request, redirect_303, render_page
 
 
@@ -62,31 +58,3 @@ def withdraw(exemption_id: int):
     except svc.ExemptionError as exc:
         return _clinic_page(status=409, error=str(exc))
     return _done(_("Undtagelsen er trukket tilbage."))
-
-
-@bp.get("/operator/exemptions")
-@require_operator
-def operator_list():
-    """The operator's queue of exemption requests."""
-    return render_page("exemptions/operator_list.html", rows=svc.pending_exemptions(),
-                       roles=role_labels())
-
-
-def _detail(row, form=None, status=200):
-    return render_page("exemptions/operator_detail.html", row=row,
-                       clinic=get_session().get(Clinic, row.clinic_id),
-                       existing=svc.existing_account(row) if row.status == "pending" else None,
-                       roles=role_labels(), form=form or DecisionForm(formdata=None),
-                       status=status)
-
-
-@bp.route("/operator/exemptions/<int:exemption_id>", methods=["GET", "POST"])
-@require_operator
-def operator_detail(exemption_id: int):
-    """One request: read it, then approve or reject."""
-    return decision_page(
-        svc.get_exemption(exemption_id) or abort(404), render=_detail,
-        approve=svc.approve_exemption, reject=svc.reject_exemption,
-        conflicts=(svc.ExemptionError,),
-        approved=_("Anmodningen er godkendt, og den eksterne bruger har fået en e-mail."),
-        rejected=_("Anmodningen er afvist."), list_endpoint="exemptions.operator_list")

@@ -1,7 +1,8 @@
-"""The support desk's operator pages: the MitID outage fallback switch."""
+"""The support desk's operator pages: the MitID outage fallback switch and the queues of clinic
+enrolments and exemption requests."""
 
 from flask import Blueprint
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
-from app.blueprints.operator import routes  # noqa: E402,F401
+from app.blueprints.operator import enrolments, exemptions, routes  # noqa: E402,F401

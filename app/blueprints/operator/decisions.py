@@ -6,7 +6,7 @@ from flask import flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.blueprints.enrolment.forms import DecisionForm
+from app.blueprints.operator.forms import DecisionForm
 from app.db import get_session
 from app.mailer import MailNotSent
 from app.web import redirect_303

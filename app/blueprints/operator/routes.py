@@ -2,27 +2,16 @@
 
 from flask import flash, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlmodel import select
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Length
 
 from app import policy
 from app.blueprints.auth.access import require_operator
 from app.blueprints.operator import bp
+from app.blueprints.operator.forms import FallbackForm
 from app.db import get_session
 from app.models import OutageFallbackSwitch
 from app.web import redirect_303, render_page
-
-
-class FallbackForm(FlaskForm):
-    """Switch the fallback; a reason is required either way."""
-
-    on = HiddenField(validators=[AnyOf(["1", "0"])])
-    reason = TextAreaField(_l("Begrundelse"), validators=[
-        DataRequired(_l("Skriv en begrundelse.")), Length(max=500)])
 
 
 def _page(form=None, status=200):

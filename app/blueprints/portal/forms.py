@@ -11,13 +11,9 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from app import cpr
 from app.clock import today
-from app.forms import DanishMobile, EmailAddress
+from app.forms import DanishMobile, EmailAddress, strip
 
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 @cache
@@ -78,7 +74,7 @@ class SameAs:
 
 
 def cpr_field(label):
-    return StringField(label, filters=[_strip], validators=[
+    return StringField(label, filters=[strip], validators=[
         DataRequired(_l("Skriv CPR-nummeret.")), Length(max=20), ValidCPR()])
 
 
@@ -104,7 +100,7 @@ class LoginForm(FlaskForm):
 class SecurityCodeForm(FlaskForm):
     """Log ind med sikkerhedskode, second step: the code from the e-mail."""
 
-    code = StringField(_l("Sikkerhedskode"), filters=[_strip], validators=[
+    code = StringField(_l("Sikkerhedskode"), filters=[strip], validators=[
         DataRequired(_l("Skriv sikkerhedskoden fra e-mailen.")),
         Regexp(r"^\d{6}$", message=_l("Sikkerhedskoden er 6 cifre."))])
     submit = SubmitField(_l("Log ind"))
@@ -113,16 +109,16 @@ class SecurityCodeForm(FlaskForm):
 class _PersonFields(FlaskForm):
     """Names, contact details, password and the terms, shared by both registration forms."""
 
-    first_name = StringField(_l("Fornavn"), filters=[_strip], validators=[
+    first_name = StringField(_l("Fornavn"), filters=[strip], validators=[
         DataRequired(_l("Skriv fornavn.")), Length(max=100)])
-    last_name = StringField(_l("Efternavn"), filters=[_strip], validators=[
+    last_name = StringField(_l("Efternavn"), filters=[strip], validators=[
         DataRequired(_l("Skriv efternavn.")), Length(max=100)])
-    email = EmailField(_l("E-mail"), filters=[_strip], validators=[
+    email = EmailField(_l("E-mail"), filters=[strip], validators=[
         DataRequired(_l("Skriv e-mailadressen.")), Length(max=254), EmailAddress()])
-    email_confirm = EmailField(_l("Bekræft e-mail"), filters=[_strip], validators=[
+    email_confirm = EmailField(_l("Bekræft e-mail"), filters=[strip], validators=[
         DataRequired(_l("Skriv e-mailadressen igen.")),
         SameAs("email", _l("De to e-mailadresser er ikke ens."), fold_case=True)])
-    mobile = StringField(_l("Mobil"), filters=[_strip], validators=[
+    mobile = StringField(_l("Mobil"), filters=[strip], validators=[
         Optional(), Length(max=20), DanishMobile()])
     password, password_confirm = _password_fields()
     accept_terms = BooleanField(
@@ -151,7 +147,7 @@ class ForgotPasswordForm(FlaskForm):
 
     cpr = cpr_field(_l("CPR-nummer"))
     hide_cpr = BooleanField(_l("Skjul CPR-nummer"))
-    email = EmailField(_l("E-mail"), filters=[_strip], validators=[
+    email = EmailField(_l("E-mail"), filters=[strip], validators=[
         DataRequired(_l("Skriv din e-mailadresse.")), Length(max=254), EmailAddress()])
     submit = SubmitField(_l("Nulstil adgangskode"))
 
@@ -166,9 +162,9 @@ class NewPasswordForm(FlaskForm):
 class ContactForm(FlaskForm):
     """Bekræft e-mail og mobil when they differ from the clinic's record."""
 
-    email = EmailField(_l("E-mail"), filters=[_strip], validators=[
+    email = EmailField(_l("E-mail"), filters=[strip], validators=[
         DataRequired(_l("Skriv din e-mailadresse.")), Length(max=254), EmailAddress()])
-    mobile = StringField(_l("Mobil"), filters=[_strip], validators=[
+    mobile = StringField(_l("Mobil"), filters=[strip], validators=[
         Optional(), Length(max=20), DanishMobile()])
     submit = SubmitField(_l("Bekræft"))
 
