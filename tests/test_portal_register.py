@@ -6,10 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from app.blueprints.portal.accounts import (
-    decide_registration_request,
-    pending_registration_requests,
-)
+from app.blueprints.approvals.services import decide_registration_request, requests
 from app.models import AuditEvent, PatientRecord, PortalSession, PortalUser, RegistrationRequest
 from app.security import cpr_index, verify_password
 from tests.helpers.db import query_one
@@ -72,7 +69,7 @@ def test_approval_mode_sends_a_request_and_mails_the_patient_when_accepted(app, 
         "/portal/vejle/afventer").get_data(as_text=True)
 
     with app.app_context():
-        [(waiting, patient)] = pending_registration_requests(clinic_id=clinic_id(app, "vejle"))
+        [(waiting, patient)] = requests(clinic_id(app, "vejle"), pending=True)
         assert (waiting.id, patient.first_name) == (request_row.id, "Sofie")
     with app.test_request_context():
         decided = decide_registration_request(request_id=request_row.id,
@@ -104,18 +101,18 @@ def test_approval_mode_rejection_mails_the_reason_without_a_link(app, client, ou
 
 
 def test_deciding_another_clinics_or_a_decided_request_is_refused(app, client, outbox):
-    from app.blueprints.portal.accounts import PortalAccountError
+    from app.blueprints.approvals.services import ApprovalError
 
     register(client, "vejle")
     request_row = query_one(app, select(RegistrationRequest))[0]
     with app.test_request_context():
-        with pytest.raises(PortalAccountError, match="not_found"):
+        with pytest.raises(ApprovalError, match="not_found"):
             decide_registration_request(request_id=request_row.id,
                                         clinic_id=clinic_id(app, "aarhus"), accept=True,
                                         reason=None, staff_user_id=1)
         decide_registration_request(request_id=request_row.id, clinic_id=clinic_id(app, "vejle"),
                                     accept=True, reason=None, staff_user_id=1)
-        with pytest.raises(PortalAccountError, match="already_decided"):
+        with pytest.raises(ApprovalError, match="already_decided"):
             decide_registration_request(request_id=request_row.id,
                                         clinic_id=clinic_id(app, "vejle"), accept=False,
                                         reason=None, staff_user_id=1)

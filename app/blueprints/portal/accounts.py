@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlmodel import select
 
 from app import audit, cpr
 from app.blueprints.portal import services as svc
@@ -15,7 +14,7 @@ from app.blueprints.portal.tokens import make_token
 from app.clock import utcnow
 from app.db import get_session
 from app.mailer import send_email
-from app.models import Clinic, PatientRecord, PortalUser, RegistrationRequest
+from app.models import Clinic, PatientRecord, PortalUser
 
 
 class PortalAccountError(Exception):
@@ -111,55 +110,3 @@ def clear_email_vouching(record: PatientRecord, *, staff_user_id: int) -> None:
     record.vouched_email = record.email_vouched_by = record.email_vouched_at = None
     audit.record("portal_email_vouch_cleared", actor=f"staff:{staff_user_id}",
                  target_type="patient_record", target_id=record.id, clinic_id=record.clinic_id)
-
-
-def pending_registration_requests(*, clinic_id: int) -> list[tuple[RegistrationRequest, PortalUser]]:
-    """The clinic's requests that wait for a decision, oldest first, with the patient."""
-    return list(get_session().exec(
-        select(RegistrationRequest, PortalUser)
-        .join(PortalUser, PortalUser.id == RegistrationRequest.portal_user_id)
-        .where(RegistrationRequest.clinic_id == clinic_id, RegistrationRequest.status == "pending")
-        .order_by(RegistrationRequest.created_at, RegistrationRequest.id)))
-
-
-def decide_registration_request(*, request_id: int, clinic_id: int, accept: bool,
-                                reason: str | None, staff_user_id: int) -> RegistrationRequest:
-    """Accept or reject a self-registration; the patient is e-mailed either way.
-
-    Accepting links (or creates) the clinic's record of the patient; accepting a custody_check
-    request also records that the clinic confirmed the adult's custody of the child. Raises
-    PortalAccountError "not_found" for another clinic's request and "already_decided" for a
-    decided one.
-    """
-    db = get_session()
-    row = db.get(RegistrationRequest, request_id)
-    if row is None or row.clinic_id != clinic_id:
-        raise PortalAccountError("not_found")
-    if row.status != "pending":
-        raise PortalAccountError("already_decided")
-    clinic = db.get(Clinic, clinic_id)
-    user = db.get(PortalUser, row.portal_user_id)
-    row.status = "accepted" if accept else "rejected"
-    row.reason = (reason or "").strip()[:500] or None
-    row.decided_by_id = staff_user_id
-    row.decided_at = utcnow()
-    if accept:
-        record = svc.link_patient_record(user=user, clinic=clinic)
-        detail = {"patient_record_id": record.id}
-        if row.custody_check:
-            user.custody_method, user.custody_confirmed_at = "clinic_approval", row.decided_at
-            audit.record("portal_child_custody_confirmed", actor=f"staff:{staff_user_id}",
-                         target_type="portal_user", target_id=user.id, clinic_id=clinic_id,
-                         registration_request_id=row.id, **detail)
-    else:
-        detail = {}
-    audit.record("registration_request_" + row.status, actor=f"staff:{staff_user_id}",
-                 target_type="registration_request", target_id=row.id, clinic_id=clinic_id,
-                 portal_user_id=user.id, custody_check=row.custody_check, **detail)
-    link = url_for("portal.front", clinic_key=clinic.key, _external=True) if accept else None
-    send_email(to=user.email, subject=_("Din anmodning om oprettelse på Patientportalen"),
-               template="portal_registration_" + row.status, name=user.first_name,
-               clinic_name=clinic.name, clinic_phone=clinic.phone, clinic_email=clinic.email,
-               reason=row.reason, link=link)
-    db.commit()
-    return row
