@@ -2,8 +2,8 @@
 
 from flask import Flask
 
-from app import config as config_module
-from app import db, logfilter
+from app.core import config as config_module
+from app.core import db, logfilter
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -26,7 +26,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     logfilter.install("werkzeug", "gunicorn.access")
 
-    from app import cli, errors, web
     from app.blueprints import (
         audit_log,
         auth,
@@ -42,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         profile,
         selection,
     )
+    from app.core import cli, errors, web
 
     web.init_app(app)
     errors.init_app(app)
@@ -76,9 +76,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     """Bind the extension objects and the OIDC clients to this app."""
-    from app import i18n, oidc
+    from app import oidc
     from app.blueprints.auth import access, sessions
-    from app.extensions import csrf, htmx, limiter, login_manager, mail
+    from app.core import i18n
+    from app.core.extensions import csrf, htmx, limiter, login_manager, mail
 
     csrf.init_app(app)
     htmx.init_app(app)

@@ -2,7 +2,7 @@
 
 import json
 
-from app.db import get_session
+from app.core.db import get_session
 from app.models import AuditEvent
 
 

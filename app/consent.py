@@ -6,7 +6,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from app import audit
-from app.db import get_session
+from app.core.db import get_session
 from app.models import AuditEvent, ConsentRecord
 
 PROFILE_SHARING = "profile_sharing"

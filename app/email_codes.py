@@ -8,9 +8,9 @@ from flask import current_app
 from sqlalchemy import func
 from sqlmodel import select
 
-from app.clock import utcnow
-from app.db import get_session
-from app.mailer import send_email
+from app.core.clock import utcnow
+from app.core.db import get_session
+from app.core.mailer import send_email
 from app.models import EmailCode
 from app.security import codes_match, hash_code, new_numeric_code
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.clock import utcnow
+from app.core.clock import utcnow
 
 SELF_REGISTRATION_MODES = ("none", "approval", "auto")
 FUNCTIONS = ("clinician", "secretary", "administrator", "external")

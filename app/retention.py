@@ -14,8 +14,8 @@ from sqlalchemy import delete, func, update
 from sqlmodel import select
 
 from app import audit
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import (
     AuditEvent,
     ClinicEnrolment,

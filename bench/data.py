@@ -14,9 +14,9 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from app import cpr, create_app
-from app.db import get_session
-from app.demo import load_personas, seed_demo_data
-from app.migrate import upgrade
+from app.blueprints.dev.demo import load_personas, seed_demo_data
+from app.core.db import get_session
+from app.core.migrate import upgrade
 from app.models import Clinic, Membership, StaffUser
 from app.security import hash_password
 from app.simulator import subject_for

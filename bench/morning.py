@@ -78,10 +78,10 @@ def prepare(database_url: str, simulator_url: str, *, patients: int) -> None:
     from sqlmodel import select
 
     from app import consent, cpr, create_app
-    from app.clock import utcnow
-    from app.db import get_session
-    from app.demo import load_personas, seed_demo_data
-    from app.migrate import upgrade
+    from app.blueprints.dev.demo import load_personas, seed_demo_data
+    from app.core.clock import utcnow
+    from app.core.db import get_session
+    from app.core.migrate import upgrade
     from app.models import Clinic, PatientRecord, PortalUser
     from app.security import cpr_index, encrypt_cpr, hash_password
     from app.simulator import subject_for
@@ -275,7 +275,7 @@ def drive(app_url: str, mailbox, *, seconds: float, staff_rate: float, patient_r
 
 def run(args) -> dict:
     """Start the stack, prepare the people, drive the morning, stop everything."""
-    from app.devmail import start_smtp_sink
+    from app.blueprints.dev.mail import start_smtp_sink
     from bench.run import Mailbox
 
     database_url = os.environ.get("BENCH_MORNING_DATABASE_URL",

@@ -35,8 +35,8 @@ def _new_cpr(n: int) -> str:
 
 def _app(database_url: str):
     from app import create_app
-    from app.demo import load_personas, seed_demo_data
-    from app.migrate import upgrade
+    from app.blueprints.dev.demo import load_personas, seed_demo_data
+    from app.core.migrate import upgrade
 
     upgrade(database_url)
 
@@ -56,8 +56,8 @@ def measure(app, rounds: int) -> dict:
     with app.test_client() as client:  # the existing user: registered, then confirmed
         assert client.post("/portal/aarhus/opret", data=_form(existing, 0)).status_code == 303
     with app.app_context():
-        from app.clock import utcnow
-        from app.db import get_session
+        from app.core.clock import utcnow
+        from app.core.db import get_session
         from app.models import PortalUser
 
         db = get_session()

@@ -148,7 +148,7 @@ class Fixtures:
         """`count` onboardings at a step, each with its own cookie and CSRF token."""
         from sqlmodel import select
 
-        from app.db import get_session
+        from app.core.db import get_session
         from app.models import Onboarding, StaffUser
 
         rows = []
@@ -178,8 +178,8 @@ class Fixtures:
         from sqlmodel import select
 
         from app.blueprints.auth.sessions import USER_ID_KEY
-        from app.clock import utcnow
-        from app.db import get_session
+        from app.core.clock import utcnow
+        from app.core.db import get_session
         from app.models import Clinic, LoginSession, StaffUser
         from app.security import new_token, token_hash
 
@@ -269,7 +269,7 @@ def count_queries(fx: Fixtures, clinic_keys: dict) -> tuple[dict, dict]:
         wiz.set_cookie(*cookie.split("=", 1))
         from sqlmodel import select
 
-        from app.db import get_session
+        from app.core.db import get_session
         from app.models import StaffUser
 
         with app.app_context():
@@ -369,7 +369,7 @@ class Mailbox:
         return "250 OK"
 
     def wait_for(self, address: str, timeout: float = 10) -> str:
-        from app.devmail import parse_message
+        from app.blueprints.dev.mail import parse_message
 
         with self._cond:
             self._cond.wait_for(lambda: address.lower() in self.latest, timeout)
@@ -430,7 +430,7 @@ def run(args) -> dict:
     from sqlalchemy import text
 
     from app import create_app
-    from app.devmail import start_smtp_sink
+    from app.blueprints.dev.mail import start_smtp_sink
 
     nproc = os.cpu_count() or 1
     workers = int(os.environ.get("BENCH_WORKERS", nproc))

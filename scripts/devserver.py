@@ -10,8 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from app.demo import load_personas  # noqa: E402
-from app.devmail import FilingHandler, start_smtp_sink  # noqa: E402
+from app.blueprints.dev.demo import load_personas  # noqa: E402
+from app.blueprints.dev.mail import FilingHandler, start_smtp_sink  # noqa: E402
 from app.simulator import create_simulator_app, serve_simulator  # noqa: E402
 
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
-from app.db import make_engine
-from app.demo import load_personas, seed_demo_data
-from app.devmail import start_smtp_sink
-from app.migrate import upgrade
+from app.blueprints.dev.demo import load_personas, seed_demo_data
+from app.blueprints.dev.mail import start_smtp_sink
+from app.core.db import make_engine
+from app.core.migrate import upgrade
 from app.simulator import (
     create_simulator_app,
     serve_simulator,

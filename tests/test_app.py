@@ -71,7 +71,7 @@ def test_secret_key_is_generated_into_instance_once(tmp_path):
 
 
 def test_environment_overrides_defaults(monkeypatch, tmp_path):
-    from app.config import Config, load_environment
+    from app.core.config import Config, load_environment
 
     monkeypatch.setenv("MAIL_PORT", "2525")
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "true")
@@ -96,7 +96,7 @@ def test_security_headers(client):
 def test_security_headers_keep_what_a_view_set_and_appear_once(app):
     from flask import Response
 
-    from app.web import _security_headers
+    from app.core.web import _security_headers
 
     with app.test_request_context("/login"):
         own = Response("x", headers={"Content-Security-Policy": "default-src 'none'",
@@ -168,7 +168,7 @@ def test_unexpected_error_is_a_500_page_without_trace(app, client):
 
 
 def test_dev_outbox_lists_received_mail_newest_first(app, client, tmp_path):
-    from app.devmail import FilingHandler, start_smtp_sink
+    from app.blueprints.dev.mail import FilingHandler, start_smtp_sink
     from tests.helpers.servers import free_port
 
     port = free_port()
@@ -290,8 +290,8 @@ def test_demo_patients_are_fictitious_and_loaded_once(app):
     from sqlmodel import func, select
 
     from app import cpr
-    from app.db import get_session
-    from app.demo import load_personas, seed_demo_data
+    from app.blueprints.dev.demo import load_personas, seed_demo_data
+    from app.core.db import get_session
     from app.models import PatientRecord
 
     personas = load_personas()
@@ -309,7 +309,7 @@ def test_demo_patients_are_fictitious_and_loaded_once(app):
 def test_access_log_lines_are_redacted():
     import logging
 
-    from app.logfilter import RedactSecretsFilter
+    from app.core.logfilter import RedactSecretsFilter
 
     record = logging.LogRecord("werkzeug", logging.INFO, "", 0, '%s - "%s" %s', (
         "127.0.0.1", "GET /auth/mitid/callback?code=abc123&state=xyz HTTP/1.1", "302"), None)
@@ -331,7 +331,7 @@ def test_staff_help_is_linked_from_the_login_page_and_covers_the_questions(clien
 
 
 def test_cpr_shaped_numbers_are_redacted_from_access_logs():
-    from app.logfilter import redact
+    from app.core.logfilter import redact
 
     for line in ('"GET /clinic/patients/?q=030344-1357 HTTP/1.1"',
                  '"GET /clinic/patients/?q=0303441357 HTTP/1.1"',

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from app.blueprints.enrolment.accounts import ascii_slug, unique_clinic_key, unique_legacy_user_id
 from app.blueprints.enrolment.invitations import claim_invitation_for_onboarding, issue_invitation
-from app.db import get_session
+from app.core.db import get_session
 from app.models import (
     AuditEvent,
     Clinic,

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from app.db import get_session
+from app.core.db import get_session
 from app.models import Clinic, Invitation, LoginSession, Membership, PasswordExemption, StaffUser
 from app.security import token_hash
 from tests.helpers.db import audit_events, query_one

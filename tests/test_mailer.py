@@ -6,7 +6,7 @@ from email import policy
 
 import pytest
 
-from app import mailer
+from app.core import mailer
 
 
 @pytest.fixture

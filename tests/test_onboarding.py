@@ -196,7 +196,7 @@ def test_posts_without_csrf_token_are_refused(client):
 
 def test_an_account_linked_meanwhile_refuses_the_consent_whole(app, client, outbox):
     """Another MitID linked the account after the link step: nothing of the last step is kept."""
-    from app.db import get_session
+    from app.core.db import get_session
     from app.models import AuditEvent, EmailCode, LoginSession
 
     onboard_until(client, outbox, "asger.torring", "consent")
@@ -235,7 +235,7 @@ ODD_EMAIL = 'o\'brien&"x"<y>@example.dk'
 ])
 def test_a_step_page_shows_the_rows_own_values_escaped(app, client, outbox, clock, step,
                                                         values, shown, htmx):
-    from app.db import get_session
+    from app.core.db import get_session
 
     onboard_until(client, outbox, "asger.torring", step, email="asger@example.dk")
     with app.app_context():

@@ -6,7 +6,7 @@ from argon2 import PasswordHasher
 from sqlmodel import select
 
 from app.blueprints.portal import services as portal
-from app.db import get_session
+from app.core.db import get_session
 from app.models import PortalUser, StaffUser
 from app.security import cpr_index, encrypt_cpr, password_hasher, password_needs_rehash
 from tests.helpers.http import post_form

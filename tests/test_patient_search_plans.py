@@ -15,8 +15,8 @@ from sqlalchemy import insert
 from sqlmodel import select
 
 from app.blueprints.patients.services import PAGE_SIZE, search_patients
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import PatientRecord
 
 FIRSTS = ["Anne", "Jens", "Jensine", "Hanne", "Søren", "Mette", "ole", "Marie Anne", "Ea", "Kirsten"]

@@ -3,7 +3,7 @@
 import pytest
 from sqlmodel import select
 
-from app.db import get_session
+from app.core.db import get_session
 from app.models import AuditEvent, PatientRecord
 from tests.helpers.db import query_one
 from tests.helpers.http import csrf_from, post_form
@@ -239,7 +239,7 @@ def test_search_with_200000_patients_uses_a_bounded_number_of_queries(app, jonas
     from sqlalchemy import event, insert
 
     from app import cpr
-    from app.clock import utcnow
+    from app.core.clock import utcnow
 
     with app.app_context():
         ciphertext, _index = cpr.protect("010101-1001")

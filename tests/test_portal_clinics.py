@@ -3,7 +3,7 @@
 from sqlmodel import select
 
 from app.blueprints.approvals.services import decide_registration_request
-from app.db import get_session
+from app.core.db import get_session
 from app.models import AuditEvent, ClinicServiceLink, PatientRecord, RegistrationRequest
 from tests.helpers.db import query_one
 from tests.helpers.http import post_form

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from app.blueprints.portal.accounts import create_portal_user_from_record, vouch_for_email
-from app.db import get_session
+from app.core.db import get_session
 from app.models import AuditEvent, PatientRecord, PortalSession
 from tests.helpers.db import query_one
 from tests.helpers.http import app_path, post_form, session_of

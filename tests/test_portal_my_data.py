@@ -53,7 +53,7 @@ def test_withdrawing_logs_out_and_the_next_login_asks_again(app, client, outbox)
 
 
 def test_activation_of_a_clinic_created_user_records_the_terms(app, outbox):
-    from app.db import get_session
+    from app.core.db import get_session
     from app.models import PatientRecord
     from tests.helpers.portal import NEW_PASSWORD, add_record
 

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 
 from app.blueprints.portal.accounts import PortalAccountError, create_portal_user_from_record
-from app.db import get_session
+from app.core.db import get_session
 from app.models import PatientRecord, PortalSession
 from tests.helpers.db import query_one
 from tests.helpers.http import post_form

@@ -118,7 +118,7 @@ def test_untick_or_a_changed_address_needs_vouching_again(app, jonas, outbox):
 
     post_form(jonas, f"/clinic/patients/{record_id}/portal/vouch", {"email": "user"})
     with app.app_context():
-        from app.db import get_session
+        from app.core.db import get_session
         from app.models import PortalUser
         db = get_session()
         user = db.get(PortalUser, portal_user(app, "sofie.nielsen").id)

@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import select
 
-from app.db import get_engine
+from app.core.db import get_engine
 from app.models import ConsentRecord
 from tests.helpers.db import query_one
 from tests.helpers.http import post_form

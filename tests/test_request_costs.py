@@ -132,7 +132,7 @@ CLOSED_FORM = "Kontakt klinikken for at blive oprettet"
 
 
 def _set_mode(app, key: str, mode: str) -> None:
-    from app.db import get_session
+    from app.core.db import get_session
     from app.models import Clinic
 
     with app.app_context():
@@ -155,7 +155,7 @@ def test_another_instances_closed_registration_shows_at_once(app, app_config):
 
 def test_a_settings_change_shows_on_this_instance_at_once(app):
     from app.blueprints.clinic_settings.services import save_settings, service_links
-    from app.db import get_session
+    from app.core.db import get_session
     from app.models import Clinic
 
     patient = app.test_client()
@@ -180,7 +180,7 @@ def _kill_app_connections(app) -> None:
 
 
 def test_idle_connections_are_pinged_and_replaced_after_a_database_restart(app, monkeypatch):
-    from app import db as app_db
+    from app.core import db as app_db
 
     if app.extensions["db_engine"].dialect.name != "postgresql":
         pytest.skip("the ping is for server databases")

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import select
 
 from app import cpr
-from app.db import get_session
+from app.core.db import get_session
 from app.models import (
     AuditEvent,
     ConsentRecord,
@@ -117,7 +117,7 @@ def test_consent_records_still_refuse_deletion_outside_retention(app, client, ou
     from sqlalchemy import text
     from sqlalchemy.exc import DatabaseError
 
-    from app.db import get_engine
+    from app.core.db import get_engine
 
     onboard_until(client, outbox, "asger.torring", "consent")
     post_form(client, "/onboarding/consent", {})

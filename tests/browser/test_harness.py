@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from app.web import CSP
+from app.core.web import CSP
 
 PROBE = "http://harness.test/probe"
 GOOD = """<!DOCTYPE html><html lang="da"><head><title>Prøve</title></head>

@@ -6,7 +6,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from app.blueprints.patients.services import create_patient
-from app.db import get_engine, get_session
+from app.core.db import get_engine, get_session
 from app.models import Clinic, PortalUser
 from app.security import cpr_index
 from tests.helpers.http import app_path, post_form

@@ -8,7 +8,7 @@ import time
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from app.devmail import parse_message
+from app.blueprints.dev.mail import parse_message
 
 
 def free_port() -> int:

@@ -6,8 +6,8 @@ from datetime import timedelta
 from sqlmodel import select
 
 from app.blueprints.auth.sessions import USER_ID_KEY
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import Clinic, LoginSession, Membership, StaffUser
 from app.security import new_token, token_hash
 from tests.helpers.http import app_path, post_form, session_of

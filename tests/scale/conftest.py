@@ -12,9 +12,9 @@ import secrets
 import pytest
 
 from app import create_app
-from app.demo import load_personas, seed_demo_data
-from app.devmail import start_smtp_sink
-from app.migrate import upgrade
+from app.blueprints.dev.demo import load_personas, seed_demo_data
+from app.blueprints.dev.mail import start_smtp_sink
+from app.core.migrate import upgrade
 from app.simulator import create_simulator_app, serve_simulator, subject_for
 from bench import stack
 from tests.helpers.servers import RecordingHandler

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from app.db import get_session
+from app.core.db import get_session
 from app.models import (
     AuditEvent,
     ConsentRecord,

@@ -6,7 +6,7 @@ import itertools
 import pytest
 from sqlmodel import select
 
-from app.db import get_session
+from app.core.db import get_session
 from app.models import (
     ConsentRecord,
     Membership,

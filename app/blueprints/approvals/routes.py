@@ -8,9 +8,9 @@ from app import cpr
 from app.blueprints.approvals import bp
 from app.blueprints.approvals import services as svc
 from app.blueprints.auth.access import current_clinic, require_permission
-from app.db import get_session
-from app.mailer import MailNotSent
-from app.web import redirect_303, render_page
+from app.core.db import get_session
+from app.core.mailer import MailNotSent
+from app.core.web import redirect_303, render_page
 
 
 @bp.get("/")

@@ -7,9 +7,9 @@ from sqlmodel import select
 
 from app import audit
 from app.blueprints.portal import services as portal_svc
-from app.clock import utcnow
-from app.db import get_session
-from app.mailer import send_email
+from app.core.clock import utcnow
+from app.core.db import get_session
+from app.core.mailer import send_email
 from app.models import Clinic, PortalUser, RegistrationRequest
 
 

@@ -4,11 +4,11 @@ from flask import Blueprint, request
 from sqlmodel import select
 
 from app import cpr
-from app.audit_labels import AUDIT_LABELS
+from app.blueprints.audit_log.labels import AUDIT_LABELS
 from app.blueprints.auth.access import current_clinic, require_permission
-from app.db import get_session
+from app.core.db import get_session
+from app.core.web import render_page
 from app.models import AuditEvent, PatientRecord, StaffUser
-from app.web import render_page
 
 bp = Blueprint("audit_log", __name__, url_prefix="/clinic/audit")
 PAGE_SIZE = 50

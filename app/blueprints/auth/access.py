@@ -6,7 +6,7 @@ from flask import abort, g, redirect, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.db import get_session
+from app.core.db import get_session
 from app.models import Clinic
 
 # Permissions per function. A sekretær sees no clinical pages; an external user no patient data.

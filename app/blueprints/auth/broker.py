@@ -7,9 +7,9 @@ import requests
 from flask import current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from app.errors import render_error
+from app.core.errors import render_error
+from app.core.web import CSP
 from app.oidc import staff_broker
-from app.web import CSP
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from flask import redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app import audit, policy
-from app.blueprints.auth import bp
+from app import audit
+from app.blueprints.auth import bp, policy
 from app.blueprints.auth import broker as broker_flow
 from app.blueprints.auth.forms import PasswordLoginForm
 from app.blueprints.auth.services import (
@@ -18,11 +18,11 @@ from app.blueprints.enrolment.invitations import check_invitation_for
 from app.blueprints.onboarding.routes import forget_onboarding, remember_onboarding
 from app.blueprints.onboarding.services import begin_onboarding
 from app.blueprints.selection.services import has_access, loaded_memberships, log_in
-from app.db import get_session
-from app.errors import render_error
-from app.extensions import limiter
+from app.core.db import get_session
+from app.core.errors import render_error
+from app.core.extensions import limiter
+from app.core.web import redirect_303, render_page
 from app.oidc import LoginFailed, finish_login, staff_broker
-from app.web import redirect_303, render_page
 
 
 def _login_page(form=None, status=200):

@@ -8,8 +8,8 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import select
 
 from app import audit
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import Membership, MitIDLink, StaffUser
 from app.security import hash_password, password_needs_rehash, verify_password
 

@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from app import audit
 from app.blueprints.auth.access import keep_clinic
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import Clinic, LoginSession, StaffUser
 from app.security import new_token, token_hash
 

@@ -6,7 +6,7 @@ from wtforms import BooleanField, EmailField, RadioField, StringField, SubmitFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, Length, Optional, ValidationError
 
-from app.forms import EmailAddress
+from app.core.forms import EmailAddress
 
 SELF_REGISTRATION_CHOICES = [
     SelectChoice("none", _l("Ingen online selv-oprettelse")),

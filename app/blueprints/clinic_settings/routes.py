@@ -8,7 +8,7 @@ from app.blueprints.auth.access import current_clinic, require_permission
 from app.blueprints.clinic_settings import bp
 from app.blueprints.clinic_settings import services as svc
 from app.blueprints.clinic_settings.forms import ClinicSettingsForm
-from app.web import redirect_303, render_page
+from app.core.web import redirect_303, render_page
 
 
 def _initial(clinic) -> dict:

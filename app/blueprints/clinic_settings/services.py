@@ -3,7 +3,7 @@
 from sqlmodel import select
 
 from app import audit
-from app.db import get_session
+from app.core.db import get_session
 from app.models import Clinic, ClinicServiceLink
 
 SERVICE_KINDS = ("booking", "econsultation", "prescription")

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, current_app, render_template
 
-from app.devmail import read_outbox
+from app.blueprints.dev.mail import read_outbox
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 

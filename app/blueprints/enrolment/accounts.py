@@ -5,7 +5,7 @@ import unicodedata
 
 from sqlmodel import func, select
 
-from app.db import get_session
+from app.core.db import get_session
 from app.models import Clinic, StaffUser
 
 # Danish letters have conventional ASCII spellings; NFKD alone would turn "ø" into nothing.

@@ -16,8 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
-from app.db import get_session
-from app.forms import EmailAddress, normalise_mobile, strip
+from app.core.db import get_session
+from app.core.forms import EmailAddress, normalise_mobile, strip
 from app.models import Clinic, ClinicEnrolment
 
 USER_ROWS = 5  # empty user rows shown at first; "Tilføj flere brugere" adds MORE_ROWS

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlmodel import select, update
 
 from app import audit
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import Clinic, Invitation, Membership, MitIDLink, Onboarding, StaffUser
 from app.security import new_token, token_hash
 

@@ -8,9 +8,9 @@ from app.blueprints.enrolment import bp, invitations
 from app.blueprints.enrolment import services as svc
 from app.blueprints.enrolment.forms import EnrolmentForm
 from app.blueprints.exemptions.password_link import set_password_page
-from app.errors import render_error
-from app.extensions import limiter
-from app.web import is_fragment_request, redirect_303, render_page
+from app.core.errors import render_error
+from app.core.extensions import limiter
+from app.core.web import is_fragment_request, redirect_303, render_page
 
 
 @bp.route("/enrolment", methods=["GET", "POST"])

@@ -11,10 +11,10 @@ from app.blueprints.enrolment.accounts import (
     unique_clinic_key,
     unique_legacy_user_id,
 )
-from app.clock import utcnow
-from app.db import get_session
-from app.forms import normalise_mobile
-from app.mailer import send_email
+from app.core.clock import utcnow
+from app.core.db import get_session
+from app.core.forms import normalise_mobile
+from app.core.mailer import send_email
 from app.models import Clinic, ClinicEnrolment, EnrolmentUser, Membership, MitIDLink, StaffUser
 
 

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, ValidationError
 
-from app.forms import EmailAddress, strip
+from app.core.forms import EmailAddress, strip
 
 ROLES = ("bookkeeper", "auditor", "secretarial_agency", "other")
 

@@ -5,7 +5,7 @@ from flask import request
 from app.blueprints.enrolment import invitations
 from app.blueprints.exemptions import services as svc
 from app.blueprints.exemptions.forms import SetPasswordForm
-from app.web import render_page
+from app.core.web import render_page
 
 
 def set_password_page(invitation, *, on_unusable):

@@ -8,7 +8,7 @@ from app.blueprints.auth.access import current_clinic, require_permission
 from app.blueprints.exemptions import bp
 from app.blueprints.exemptions import services as svc
 from app.blueprints.exemptions.forms import ExemptionRequestForm, role_labels
-from app.web import is_fragment_request, redirect_303, render_page
+from app.core.web import is_fragment_request, redirect_303, render_page
 
 
 def _clinic_page(form=None, status=200, notice=None, error=None):

@@ -7,9 +7,9 @@ from sqlmodel import func, select
 from app import audit
 from app.blueprints.enrolment import invitations
 from app.blueprints.enrolment.accounts import find_staff_by_email, unique_legacy_user_id
-from app.clock import utcnow
-from app.db import get_session
-from app.mailer import send_email
+from app.core.clock import utcnow
+from app.core.db import get_session
+from app.core.mailer import send_email
 from app.models import Clinic, Invitation, LoginSession, Membership, PasswordExemption, StaffUser
 from app.security import hash_password
 

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app.web import render_page
+from app.core.web import render_page
 
 bp = Blueprint("help", __name__, url_prefix="/help")
 

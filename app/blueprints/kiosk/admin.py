@@ -6,9 +6,9 @@ from flask_login import current_user
 
 from app.blueprints.auth.access import current_clinic, require_permission
 from app.blueprints.kiosk import bp, devices
-from app.db import get_session
+from app.core.db import get_session
+from app.core.web import redirect_303, render_page
 from app.models import KioskDevice
-from app.web import redirect_303, render_page
 
 
 @bp.route("/clinic/kiosks", methods=["GET", "POST"])

@@ -6,8 +6,8 @@ from flask import current_app, request
 from sqlmodel import select
 
 from app import audit
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import Clinic, KioskDevice
 from app.security import new_token, token_hash
 

@@ -7,7 +7,7 @@ from flask import redirect, request, session, url_for
 from app.blueprints.kiosk import devices
 from app.blueprints.kiosk.routes import KIOSK_KEY, kiosk_context
 from app.blueprints.portal.routes_front import OUTCOMES
-from app.db import get_session
+from app.core.db import get_session
 from app.models import Clinic
 
 

@@ -11,11 +11,11 @@ from app.blueprints.auth.access import require_permission
 from app.blueprints.main import bp
 from app.blueprints.profile.services import confirmation_due
 from app.blueprints.selection.services import clinic_choices
-from app.db import get_session
-from app.errors import RETRY_AFTER_SECONDS
-from app.health import readiness
+from app.core.db import get_session
+from app.core.errors import RETRY_AFTER_SECONDS
+from app.core.health import readiness
+from app.core.web import redirect_303, render_page
 from app.models import Clinic, Membership
-from app.web import redirect_303, render_page
 
 
 def _safe_next(target: str | None) -> str:

@@ -8,7 +8,7 @@ from app.blueprints.auth.access import current_clinic, require_permission
 from app.blueprints.memberships import bp
 from app.blueprints.memberships import services as svc
 from app.blueprints.memberships.forms import AddFunctionForm, AddMemberForm, function_labels
-from app.web import is_fragment_request, redirect_303, render_page
+from app.core.web import is_fragment_request, redirect_303, render_page
 
 
 def _row_prefix(staff_user_id: int) -> str:

@@ -8,8 +8,8 @@ from sqlmodel import func, select
 
 from app import audit
 from app.blueprints.selection.services import has_access
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import Clinic, LoginSession, Membership, StaffUser
 
 

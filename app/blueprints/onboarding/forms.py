@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from app.forms import DanishMobile, EmailAddress
+from app.core.forms import DanishMobile, EmailAddress
 
 
 class LegacyLoginForm(FlaskForm):

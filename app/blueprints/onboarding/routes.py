@@ -9,12 +9,12 @@ from app.blueprints.enrolment import invitations
 from app.blueprints.onboarding import bp
 from app.blueprints.onboarding import services as svc
 from app.blueprints.onboarding.steps import BY_NAME, NUMBERED, RESUME
-from app.db import get_session
-from app.errors import render_error
-from app.extensions import limiter
-from app.forms import normalise_mobile
-from app.mailer import MailNotSent
-from app.web import is_fragment_request, redirect_303, render_page
+from app.core.db import get_session
+from app.core.errors import render_error
+from app.core.extensions import limiter
+from app.core.forms import normalise_mobile
+from app.core.mailer import MailNotSent
+from app.core.web import is_fragment_request, redirect_303, render_page
 
 WIZARD_KEY = "onboarding"  # the signed session holds only {"id", "step"} under this key
 

@@ -10,8 +10,8 @@ from app import audit, consent, email_codes
 from app.blueprints.auth.services import WITH_MEMBERSHIPS, MitIDIdentity, check_legacy_credentials
 from app.blueprints.onboarding.steps import CODE_PURPOSE, next_step
 from app.blueprints.selection.services import loaded_memberships, log_in
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import EmailCode, Invitation, MitIDLink, Onboarding, StaffUser
 
 

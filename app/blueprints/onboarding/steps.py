@@ -14,7 +14,7 @@ from app.blueprints.onboarding.forms import (
     LegacyLoginForm,
 )
 from app.consent import PROFILE_SHARING_SYSTEMS, PROFILE_SHARING_TEXT
-from app.web import mask_email
+from app.core.web import mask_email
 
 CODE_PURPOSE = "onboarding_email"  # the e-mail codes of the verify step
 

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.operator.forms import DecisionForm
-from app.db import get_session
-from app.mailer import MailNotSent
-from app.web import redirect_303
+from app.core.db import get_session
+from app.core.mailer import MailNotSent
+from app.core.web import redirect_303
 
 
 def decision_page(subject, *, render: Callable, approve: Callable, reject: Callable,

@@ -9,7 +9,7 @@ from app.blueprints.enrolment import services as svc
 from app.blueprints.operator import bp
 from app.blueprints.operator.decisions import decision_page
 from app.blueprints.operator.forms import DecisionForm
-from app.web import render_page
+from app.core.web import render_page
 
 
 @bp.get("/enrolments")

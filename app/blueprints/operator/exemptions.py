@@ -9,9 +9,9 @@ from app.blueprints.exemptions.forms import role_labels
 from app.blueprints.operator import bp
 from app.blueprints.operator.decisions import decision_page
 from app.blueprints.operator.forms import DecisionForm
-from app.db import get_session
+from app.core.db import get_session
+from app.core.web import render_page
 from app.models import Clinic
-from app.web import render_page
 
 
 @bp.get("/exemptions")

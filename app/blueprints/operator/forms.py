@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
-from app.forms import strip
+from app.core.forms import strip
 
 
 class FallbackForm(FlaskForm):

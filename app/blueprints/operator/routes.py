@@ -5,13 +5,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
 
-from app import policy
+from app.blueprints.auth import policy
 from app.blueprints.auth.access import require_operator
 from app.blueprints.operator import bp
 from app.blueprints.operator.forms import FallbackForm
-from app.db import get_session
+from app.core.db import get_session
+from app.core.web import redirect_303, render_page
 from app.models import OutageFallbackSwitch
-from app.web import redirect_303, render_page
 
 
 def _page(form=None, status=200):

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from app.forms import DanishMobile, EmailAddress, ValidCPR
+from app.core.forms import DanishMobile, EmailAddress, ValidCPR
 
 
 class StamdataForm(FlaskForm):

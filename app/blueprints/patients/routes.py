@@ -13,11 +13,11 @@ from app.blueprints.patients import services as svc
 from app.blueprints.patients.forms import CommunicationForm, NewPatientForm, StamdataForm
 from app.blueprints.portal import accounts
 from app.blueprints.portal import services as portal_svc
-from app.db import get_session
-from app.forms import normalise_mobile
-from app.mailer import MailNotSent
+from app.core.db import get_session
+from app.core.forms import normalise_mobile
+from app.core.mailer import MailNotSent
+from app.core.web import is_fragment_request, redirect_303, render_page
 from app.models import PortalUser, StaffUser
-from app.web import is_fragment_request, redirect_303, render_page
 
 TABS = ("stamdata", "communication", "portal")
 

@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from app import audit, cpr
 from app.blueprints.portal import accounts
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import PatientRecord
 
 PAGE_SIZE = 25

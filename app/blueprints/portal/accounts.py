@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from app import audit, cpr
 from app.blueprints.portal import services as svc
 from app.blueprints.portal.tokens import make_token
-from app.clock import utcnow
-from app.db import get_session
-from app.mailer import send_email
+from app.core.clock import utcnow
+from app.core.db import get_session
+from app.core.mailer import send_email
 from app.models import Clinic, PatientRecord, PortalUser
 
 

@@ -10,8 +10,8 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, Submit
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from app import cpr
-from app.clock import today
-from app.forms import DanishMobile, EmailAddress, strip
+from app.core.clock import today
+from app.core.forms import DanishMobile, EmailAddress, strip
 
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 

@@ -9,8 +9,8 @@ from flask import current_app, session, url_for
 from flask_babel import gettext as _
 
 from app import cpr
-from app.clock import today
-from app.errors import render_error
+from app.core.clock import today
+from app.core.errors import render_error
 from app.oidc import citizen_broker, finish_login
 
 log = logging.getLogger(__name__)

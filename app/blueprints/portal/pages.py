@@ -2,9 +2,9 @@
 
 from flask import abort, make_response
 
+from app.blueprints.portal.sessions import current_portal_session, current_portal_user, portal_clinic
+from app.core.web import is_fragment_request, redirect_303, render_page
 from app.models import Clinic
-from app.portal_sessions import current_portal_session, current_portal_user, portal_clinic
-from app.web import is_fragment_request, redirect_303, render_page
 
 
 def clinic_or_404(clinic_key: str) -> Clinic:

@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 
 from app import audit, consent
 from app.blueprints.portal import services as svc
+from app.blueprints.portal.sessions import end_all_portal_sessions
 from app.blueprints.portal.tokens import make_token
-from app.clock import utcnow
-from app.db import get_session
-from app.mailer import MailNotSent, send_email
+from app.core.clock import utcnow
+from app.core.db import get_session
+from app.core.mailer import MailNotSent, send_email
 from app.models import Clinic, PortalUser
-from app.portal_sessions import end_all_portal_sessions
 from app.security import hash_password
 
 

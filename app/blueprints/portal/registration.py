@@ -18,8 +18,8 @@ from sqlmodel import delete, select
 
 from app import audit, consent, custody
 from app.blueprints.portal import services as svc
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import PatientRecord, PortalSession, PortalUser, RegistrationRequest
 from app.security import cpr_index, decrypt_cpr, encrypt_cpr, hash_password, keyed_hash
 

@@ -9,11 +9,11 @@ from app.blueprints.portal import bp
 from app.blueprints.portal import services as svc
 from app.blueprints.portal.forms import ButtonForm, ContactForm, LoginForm
 from app.blueprints.portal.pages import clinic_or_404, leave, logged_in_here, page
-from app.db import get_session
-from app.extensions import limiter
-from app.forms import normalise_mobile
-from app.portal_sessions import current_portal_user, end_portal_session, portal_login_required
-from app.web import redirect_303
+from app.blueprints.portal.sessions import current_portal_user, end_portal_session, portal_login_required
+from app.core.db import get_session
+from app.core.extensions import limiter
+from app.core.forms import normalise_mobile
+from app.core.web import redirect_303
 
 
 def in_kiosk() -> bool:

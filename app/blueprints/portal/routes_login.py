@@ -9,13 +9,13 @@ from app.blueprints.portal import services as svc
 from app.blueprints.portal.forms import LoginForm, SecurityCodeForm
 from app.blueprints.portal.pages import advance, clinic_or_404, leave, page
 from app.blueprints.portal.routes_front import front_page
-from app.clock import utcnow
-from app.db import get_session
-from app.extensions import limiter
-from app.mailer import MailNotSent
+from app.blueprints.portal.sessions import portal_clinic, start_portal_session
+from app.core.clock import utcnow
+from app.core.db import get_session
+from app.core.extensions import limiter
+from app.core.mailer import MailNotSent
 from app.models import Clinic, PortalUser
 from app.oidc import LoginFailed
-from app.portal_sessions import portal_clinic, start_portal_session
 from app.security import cpr_index
 
 LOGIN_KEY = "portal_login"  # {"user", "clinic", "at", "earlier"}: CPR and password were right; code pending

@@ -7,9 +7,9 @@ from sqlmodel import select
 
 from app import audit, consent
 from app.blueprints.auth.services import lock_seconds
-from app.clock import utcnow
-from app.db import get_session
-from app.forms import normalise_mobile
+from app.core.clock import utcnow
+from app.core.db import get_session
+from app.core.forms import normalise_mobile
 from app.models import Clinic, PatientRecord, PortalUser, RegistrationRequest
 from app.security import hash_password, password_needs_rehash, verify_password
 

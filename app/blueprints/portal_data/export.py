@@ -4,7 +4,7 @@ from sqlalchemy import or_
 from sqlmodel import select
 
 from app import cpr
-from app.db import get_session
+from app.core.db import get_session
 from app.models import (
     AuditEvent,
     Clinic,

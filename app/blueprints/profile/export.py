@@ -3,7 +3,7 @@
 from sqlalchemy import or_
 from sqlmodel import select
 
-from app.db import get_session
+from app.core.db import get_session
 from app.models import (
     AuditEvent,
     Clinic,

@@ -10,9 +10,9 @@ from app import consent
 from app.blueprints.auth.sessions import end_other_session, open_sessions
 from app.blueprints.onboarding.forms import CodeForm, ContactForm
 from app.blueprints.profile import bp, export, services
-from app.db import get_session
-from app.forms import normalise_mobile
-from app.web import redirect_303, render_page
+from app.core.db import get_session
+from app.core.forms import normalise_mobile
+from app.core.web import redirect_303, render_page
 
 
 @bp.get("/")

@@ -6,8 +6,8 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from app import audit, email_codes
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import StaffUser
 
 CODE_PURPOSE = "staff_email_change"

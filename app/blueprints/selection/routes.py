@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from app.blueprints.auth.access import FUNCTION_LABELS, current_login_session
 from app.blueprints.selection import bp
 from app.blueprints.selection import services as svc
-from app.web import redirect_303, render_page
+from app.core.web import redirect_303, render_page
 
 
 @bp.route("/clinic", methods=["GET", "POST"])

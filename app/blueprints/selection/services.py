@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from app import audit
 from app.blueprints.auth.sessions import enter_login_session, new_login_session
-from app.db import get_session
+from app.core.db import get_session
 from app.models import Clinic, LoginSession, Membership, StaffUser
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from sqlmodel import select
 
 from app import cpr
-from app.db import get_session
+from app.core.db import get_session
 from app.models import Clinic, Membership, MitIDLink, PatientRecord, StaffUser
 from app.security import hash_password
 
-PERSONAS_FILE = Path(__file__).parent / "data" / "personas.json"
+PERSONAS_FILE = Path(__file__).resolve().parents[2] / "data" / "personas.json"
 FUNCTION_NAMES = {
     "behandler": "clinician",
     "sekretær": "secretary",

@@ -4,7 +4,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app import demo
+from app.blueprints.dev import demo
 
 
 @click.command("seed-demo")
@@ -23,7 +23,7 @@ def seed_demo_command():
 @with_appcontext
 def db_upgrade_command():
     """Apply the Alembic migrations to the configured database."""
-    from app.migrate import upgrade
+    from app.core.migrate import upgrade
 
     upgrade(current_app.config["DATABASE_URL"])
     click.echo("Database is at the newest migration.")
@@ -37,7 +37,7 @@ def outage_fallback_command(state, reason):
     """Switch the MitID outage fallback (password login for everyone) on or off, or show it."""
     import getpass
 
-    from app import policy
+    from app.blueprints.auth import policy
 
     if state == "status":
         row = policy.fallback_state()

@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from app.i18n import select_locale
-from app.web import is_fragment_request, render_page
+from app.core.i18n import select_locale
+from app.core.web import is_fragment_request, render_page
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from flask import current_app, request, session
 
-from app.extensions import babel
+from app.core.extensions import babel
 
 
 def select_locale() -> str:

@@ -7,8 +7,8 @@ from flask import current_app
 from sqlmodel import select
 
 from app import audit
-from app.clock import today, utcnow
-from app.db import get_session
+from app.core.clock import today, utcnow
+from app.core.db import get_session
 from app.models import LoginSession, OutageFallbackSwitch, StaffUser
 
 

@@ -6,8 +6,8 @@ from functools import wraps
 from flask import current_app, g, redirect, session, url_for
 from sqlmodel import select
 
-from app.clock import utcnow
-from app.db import get_session
+from app.core.clock import utcnow
+from app.core.db import get_session
 from app.models import Clinic, PortalSession, PortalUser
 from app.security import new_token, token_hash
 

@@ -7,7 +7,7 @@ from redis.retry import Retry
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.db import get_engine
+from app.core.db import get_engine
 
 REDIS_TIMEOUT = 1  # seconds; a load balancer asks often and must not wait on a hung Redis
 
