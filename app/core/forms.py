@@ -6,6 +6,8 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
+from app.cpr import InvalidCPR, parse_cpr
+
 _MOBILE = re.compile(r"^(?:\+45|0045)?([2-9]\d{7})$")
 
 
@@ -53,8 +55,6 @@ class ValidCPR:
     """WTForms validator: format, date and century digit (never modulus 11); normalises DDMMYY-SSSS."""
 
     def __call__(self, form, field):
-        from app.cpr import InvalidCPR, parse_cpr
-
         if not field.data:
             return
         try:

@@ -1,13 +1,15 @@
 """What a session may do: the chosen clinic and function decide; operators are separate."""
 
+from datetime import timedelta
 from functools import wraps
 
-from flask import abort, g, redirect, url_for
+from flask import abort, current_app, g, redirect, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.core.clock import utcnow
 from app.core.db import get_session
-from app.models import Clinic
+from app.models import Clinic, StaffUser
 
 # Permissions per function. A sekretær sees no clinical pages; an external user no patient data.
 PERMISSIONS = {
@@ -61,11 +63,14 @@ def can(permission: str) -> bool:
     return permission in PERMISSIONS.get(current_function() or "", frozenset())
 
 
-def confirmation_due(user) -> bool:
-    """Deferred import: the profile's rule for periodic confirmation of contact details."""
-    from app.blueprints.profile.services import confirmation_due as due
-
-    return due(user)
+def confirmation_due(user: StaffUser) -> bool:
+    """Whether e-mail and mobile were last confirmed longer ago than the configured period."""
+    # Kept with the gate that sends a user to Min profil first (require_permission).
+    if not user.email or user.onboarded_at is None:
+        return False
+    last = user.contact_confirmed_at or user.email_verified_at or user.onboarded_at
+    months = current_app.config["CONTACT_CONFIRM_MONTHS"]
+    return utcnow() - last > timedelta(days=round(months * 30.44))
 
 
 def require_permission(permission: str):

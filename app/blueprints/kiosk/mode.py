@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import redirect, request, session, url_for
+from flask import g, redirect, request, session, url_for
 
 from app.blueprints.kiosk import devices
 from app.blueprints.kiosk.routes import KIOSK_KEY, kiosk_context
@@ -14,6 +14,11 @@ from app.models import Clinic
 def in_kiosk() -> bool:
     """Whether this browser session is a kiosk session (the portal hides links out of it)."""
     return bool(session.get(KIOSK_KEY, {}).get("clinic"))
+
+
+def mark_portal_request() -> None:
+    """Tell the portal's views (g.in_kiosk) without the portal importing the kiosk."""
+    g.in_kiosk = in_kiosk()
 
 
 def guard_portal_request():
@@ -72,6 +77,7 @@ def finish_completed_action(response):
 
 def init_app(app) -> None:
     """Install the guard, the completion hook and the template flag."""
+    app.before_request(mark_portal_request)
     app.before_request(guard_portal_request)
     app.after_request(finish_completed_action)
 

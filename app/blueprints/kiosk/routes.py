@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlmodel import select
 
 from app.blueprints.kiosk import bp, devices
+from app.blueprints.portal import sessions as portal_sessions
 from app.core.clock import utcnow
 from app.core.db import get_session
 from app.core.web import redirect_303, render_page
@@ -17,8 +18,6 @@ KIOSK_KEY = "kiosk"  # the signed session holds only {"device", "seen"} (and the
 
 def reset_kiosk(device_id: int | None) -> None:
     """End everything of the person at the kiosk: their portal session and the whole session."""
-    from app.blueprints.portal import sessions as portal_sessions  # the patient portal's sessions
-
     portal_sessions.end_portal_session()
     session.clear()
     if device_id is not None:

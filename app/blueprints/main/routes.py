@@ -7,9 +7,8 @@ from flask import current_app, redirect, request, session, url_for
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from app.blueprints.auth.access import require_permission
+from app.blueprints.auth.access import confirmation_due, require_permission
 from app.blueprints.main import bp
-from app.blueprints.profile.services import confirmation_due
 from app.blueprints.selection.services import clinic_choices
 from app.core.db import get_session
 from app.core.errors import RETRY_AFTER_SECONDS

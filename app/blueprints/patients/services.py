@@ -11,6 +11,7 @@ from app.blueprints.portal import accounts
 from app.core.clock import utcnow
 from app.core.db import get_session
 from app.models import PatientRecord
+from app.security import cpr_index
 
 PAGE_SIZE = 25
 
@@ -173,8 +174,6 @@ def get_patient(*, clinic_id: int, record_id: int) -> PatientRecord | None:
 
 def find_by_cpr(*, clinic_id: int, normalised_cpr: str) -> PatientRecord | None:
     """The clinic's record of a CPR number, through the blind index."""
-    from app.security import cpr_index
-
     return get_session().exec(select(PatientRecord).where(
         PatientRecord.clinic_id == clinic_id,
         PatientRecord.cpr_index == cpr_index(normalised_cpr))).first()

@@ -1,6 +1,6 @@
 """Views of the portal's front page, help, and the logged-in patient's pages."""
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
 
 from app import audit, cpr
@@ -14,13 +14,6 @@ from app.core.db import get_session
 from app.core.extensions import limiter
 from app.core.forms import normalise_mobile
 from app.core.web import redirect_303
-
-
-def in_kiosk() -> bool:
-    """Deferred import: whether this is a kiosk session (the kiosk blueprint owns that)."""
-    from app.blueprints.kiosk.mode import in_kiosk as kiosk
-
-    return kiosk()
 
 # The outcome pages after a registration's MitID confirmation, by kind.
 OUTCOMES = ("requested", "closed", "child_created", "child_requested", "child_closed",
@@ -145,7 +138,7 @@ def confirm_contact(clinic_key: str):
     clinic = clinic_or_404(clinic_key)
     user = current_portal_user()
     record = svc.linked_record(user, clinic)
-    if record is None or (not svc.contact_differs(user, record) and not in_kiosk()):
+    if record is None or (not svc.contact_differs(user, record) and not g.get("in_kiosk")):
         return redirect(svc.next_url(user, clinic))  # a kiosk may always check and correct
     form = ContactForm()
     if form.validate_on_submit():

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from wtforms import SubmitField
 
 from app import consent
+from app.blueprints.auth.access import confirmation_due
 from app.blueprints.auth.sessions import end_other_session, open_sessions
 from app.blueprints.onboarding.forms import CodeForm, ContactForm
 from app.blueprints.profile import bp, export, services
@@ -99,7 +100,7 @@ def confirm():
                 return redirect_303(url_for("profile.confirm_email"))
             flash(_("Tak. Dine oplysninger er bekræftet."), "success")
             return redirect_303(url_for("main.index"))
-    return render_page("profile/confirm.html", form=form, due=services.confirmation_due(user),
+    return render_page("profile/confirm.html", form=form, due=confirmation_due(user),
                        status=422 if form.is_submitted() else 200)
 
 

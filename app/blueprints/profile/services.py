@@ -1,8 +1,6 @@
 """Periodic confirmation of a staff member's contact details (the consent text promises it)."""
 
-from datetime import timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from app import audit, email_codes
@@ -15,15 +13,6 @@ CODE_PURPOSE = "staff_email_change"
 
 class ConfirmationError(Exception):
     """A step failed; the message is shown next to the field."""
-
-
-def confirmation_due(user: StaffUser) -> bool:
-    """Whether e-mail and mobile were last confirmed longer ago than the configured period."""
-    if not user.email or user.onboarded_at is None:
-        return False
-    last = user.contact_confirmed_at or user.email_verified_at or user.onboarded_at
-    months = current_app.config["CONTACT_CONFIRM_MONTHS"]
-    return utcnow() - last > timedelta(days=round(months * 30.44))
 
 
 def confirm_contact(user: StaffUser, *, email: str, mobile: str) -> bool:
