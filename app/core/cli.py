@@ -1,10 +1,15 @@
-"""Flask CLI commands: database migrations and demo data."""
+"""Flask CLI commands: migrations, demo data, the outage fallback and retention."""
+
+import getpass
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.blueprints.auth import policy
 from app.blueprints.dev import demo
+from app.core.migrate import upgrade
+from app.retention import apply_retention
 
 
 @click.command("seed-demo")
@@ -13,7 +18,7 @@ def seed_demo_command():
     """Load the demo clinics and staff of the personas file (safe to run again)."""
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("Demo data is never loaded in production.")
-    from app.simulator import subject_for
+    from app.simulator import subject_for  # the simulator's package is never loaded in production
 
     counts = demo.seed_demo_data(demo.load_personas(), subject_for=subject_for)
     click.echo("Demo data: " + ", ".join(f"{v} new {k}" for k, v in counts.items()))
@@ -23,8 +28,6 @@ def seed_demo_command():
 @with_appcontext
 def db_upgrade_command():
     """Apply the Alembic migrations to the configured database."""
-    from app.core.migrate import upgrade
-
     upgrade(current_app.config["DATABASE_URL"])
     click.echo("Database is at the newest migration.")
 
@@ -35,10 +38,6 @@ def db_upgrade_command():
 @with_appcontext
 def outage_fallback_command(state, reason):
     """Switch the MitID outage fallback (password login for everyone) on or off, or show it."""
-    import getpass
-
-    from app.blueprints.auth import policy
-
     if state == "status":
         row = policy.fallback_state()
         click.echo("on" if row and row.on else "off")
@@ -57,8 +56,6 @@ def retention_command(dry_run):
 
     Also purges half-finished onboardings past ONBOARDING_TTL_SECONDS.
     """
-    from app.retention import apply_retention
-
     report = apply_retention(dry_run=dry_run)
     verb = "Would delete" if dry_run else "Deleted"
     click.echo(f"{verb} {len(report.staff)} staff and {len(report.portal_users)} portal users.")
