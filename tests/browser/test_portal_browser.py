@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.walks import sign_in_at_simulator
 from tests.helpers.mail import code_from
 
 CPR_DIGITS = "0711983014"
@@ -11,15 +12,6 @@ PASSWORD = "Solskin2026x"
 EMAIL = "sofie.nielsen@example.dk"
 
 
-def confirm_at_mitid(page, visit_checked, persona):
-    """The simulator's two pages, then back in the app."""
-    expect(page.get_by_label("BRUGER-ID")).to_be_visible()
-    visit_checked(page, label="MitID simulator: log på")
-    page.get_by_label("BRUGER-ID").fill(persona)
-    page.get_by_role("button", name="FORTSÆT").click()
-    expect(page.get_by_role("button", name="Godkend")).to_be_visible()
-    visit_checked(page, label="MitID simulator: godkend")
-    page.get_by_role("button", name="Godkend").click()
 
 
 @pytest.mark.browser
@@ -65,7 +57,7 @@ def test_register_with_mitid_then_log_in_with_security_code(javascript, page, li
         visit_checked(page, label="confirm with MitID")
         page.get_by_role("link", name="Fortsæt til MitID").click()
 
-    confirm_at_mitid(page, visit_checked, "sofie.nielsen")
+    sign_in_at_simulator(page, visit_checked, "sofie.nielsen")
     expect(page).to_have_url(app_url + "/portal/aarhus/hjem")
     expect(page.get_by_role("heading", name="Velkommen Sofie")).to_be_visible()
     visit_checked(page, label="home")

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.walks import login_staff_with_mitid
+from tests.browser.walks import login_staff_with_mitid, sign_in_at_simulator
 from tests.helpers.mail import code_from
 from tests.helpers.portal import CPR, NEW_PASSWORD, PASSWORD, register
 
@@ -32,15 +32,6 @@ def link_in(mail) -> str:
     return match.group(1)
 
 
-def confirm_at_mitid(page, visit_checked, persona: str) -> None:
-    """The simulator's two pages (a citizen: no Privat/Erhverv choice), then back in the app."""
-    expect(page.get_by_label("BRUGER-ID")).to_be_visible()
-    visit_checked(page, label="MitID simulator: log på")
-    page.get_by_label("BRUGER-ID").fill(persona)
-    page.get_by_role("button", name="FORTSÆT").click()
-    expect(page.get_by_role("button", name="Godkend")).to_be_visible()
-    visit_checked(page, label="MitID simulator: godkend")
-    page.get_by_role("button", name="Godkend").click()
 
 
 def submit_registration(page, visit_checked, javascript: bool) -> None:
@@ -135,7 +126,7 @@ def test_sofie_registers_at_aarhus_then_logs_in_with_security_code(
     fill_person(page, "Sofie", "Nielsen", SOFIE_EMAIL)
     page.get_by_label("Mobil").fill("20 00 00 03")
     submit_registration(page, visit_checked, javascript=True)
-    confirm_at_mitid(page, visit_checked, "sofie.nielsen")
+    sign_in_at_simulator(page, visit_checked, "sofie.nielsen")
 
     expect(page.get_by_role("status")).to_contain_text(
         "Din bruger er oprettet, og du er logget ind.")
@@ -162,7 +153,7 @@ def test_sofie_registers_at_vejle_and_the_clinic_accepts(
     page.get_by_label("CPR-nummer", exact=True).press_sequentially(digits(CPR["sofie.nielsen"]))
     fill_person(page, "Sofie", "Nielsen", SOFIE_EMAIL)
     submit_registration(page, visit_checked, javascript=True)
-    confirm_at_mitid(page, visit_checked, "sofie.nielsen")
+    sign_in_at_simulator(page, visit_checked, "sofie.nielsen")
 
     # The request is sent; no session: logging in shows that it waits for the clinic.
     expect(page).to_have_url(app_url + "/portal/vejle/oprettelse/requested")
@@ -203,7 +194,7 @@ def test_sofie_registers_at_vejle_and_the_clinic_accepts(
     assert link_in(mail) == app_url + "/portal/vejle"
     visit_checked(page, link_in(mail), label="portal link from the acceptance e-mail")
     page.get_by_role("link", name="Log ind", exact=True).click()
-    confirm_at_mitid(page, visit_checked, "sofie.nielsen")
+    sign_in_at_simulator(page, visit_checked, "sofie.nielsen")
     expect_home(page, visit_checked, app_url, "vejle", "Sofie", "vejle home after acceptance")
 
 
@@ -221,7 +212,7 @@ def test_karen_creates_emma_who_logs_in_with_security_code(
     # The child's security codes go to the address typed here: her mother's.
     fill_person(page, "Emma", "Jensen", KAREN_EMAIL)
     submit_registration(page, visit_checked, javascript)
-    confirm_at_mitid(page, visit_checked, "karen.jensen")  # the guardian's own MitID
+    sign_in_at_simulator(page, visit_checked, "karen.jensen")  # the guardian's own MitID
 
     expect(page).to_have_url(app_url + "/portal/aarhus/oprettelse/child_created")
     expect(page.get_by_role("heading", level=1, name="Barnets bruger er oprettet")).to_be_visible()
@@ -294,7 +285,7 @@ def test_karen_logs_in_with_mitid_to_the_home_page(app, page, live_server, simul
     expect(page.get_by_text("kan ikke anvendes af eller på vegne af brugere under 15 år"))\
         .to_be_visible()
     page.get_by_role("link", name="Log ind", exact=True).click()
-    confirm_at_mitid(page, visit_checked, "karen.jensen")
+    sign_in_at_simulator(page, visit_checked, "karen.jensen")
     expect_home(page, visit_checked, app_url, "aarhus", "Karen", "home after MitID")
     details = page.get_by_role("region", name="Dine oplysninger")
     expect(details).to_contain_text("Karen Jensen")
@@ -314,7 +305,7 @@ def test_sofie_creates_a_child_at_aarhus_which_waits_in_the_clinics_queue(
         digits(CPR["sofie.nielsen"]))
     fill_person(page, "Ida", "Nielsen", SOFIE_EMAIL)
     submit_registration(page, visit_checked, javascript=True)
-    confirm_at_mitid(page, visit_checked, "sofie.nielsen")
+    sign_in_at_simulator(page, visit_checked, "sofie.nielsen")
 
     # Aarhus links new users at once, but not a child whose custody the register did not confirm.
     expect(page).to_have_url(app_url + "/portal/aarhus/oprettelse/child_custody_requested")
