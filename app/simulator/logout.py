@@ -49,7 +49,7 @@ def end_session():
     if found.client is None:
         return _refused("Tjenesten er ukendt: send client_id eller id_token_hint.")
     asked = request.values.get("post_logout_redirect_uri")
-    if asked and found.redirect_uri is None:
+    if asked and asked not in found.client.post_logout_redirect_uris:
         # §4: no post-logout redirection to an unregistered URI; nothing is ended either.
         log.info("end_session client_id=%s outcome=unregistered_redirect", found.client.client_id)
         return _refused("post_logout_redirect_uri er ikke registreret for tjenesten.")

@@ -80,7 +80,7 @@ def has_access(user: StaffUser, rows=None) -> bool:
 
 
 def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = None,
-           batch: Batch | None = None) -> str:
+           batch: Batch | None = None, id_token: str | None = None) -> str:
     """Log in and say where to go: the clinic picker, the function picker or the start page.
 
     With a single clinic (and a single function there) the choice goes into the login
@@ -89,14 +89,15 @@ def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = No
     PostgreSQL the session and its event are one statement (db_batch.Batch).
     rows: (membership, clinic) pairs, e.g. memberships_of(user), read once by the caller.
     batch: the caller's writes; the login session's are added and all are sent together.
+    id_token: the broker's ID token of a MitID login, kept on the session for Log ud there.
     """
     choices = _choices(rows, method)
     clinic_id = function = None
     if len(choices) == 1:
         clinic_id, (_clinic, functions) = next(iter(choices.items()))
         function = functions[0] if len(functions) == 1 else None
-    _log_in_with(batch or Batch(get_session()), user, method=method,
-                 preselect_cvr=preselect_cvr, clinic_id=clinic_id, function=function)
+    _log_in_with(batch or Batch(get_session()), user, method=method, preselect_cvr=preselect_cvr,
+                 clinic_id=clinic_id, function=function, id_token=id_token)
     if not choices:
         return url_for("main.index")  # operators, or nobody: the start page explains
     if clinic_id is None:
@@ -107,9 +108,10 @@ def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = No
 
 
 def _log_in_with(batch: Batch, user: StaffUser, *, method: str, preselect_cvr: str | None,
-                 clinic_id: int | None, function: str | None) -> None:
+                 clinic_id: int | None, function: str | None, id_token: str | None) -> None:
     """Add the login session and its choice's audit event to the caller's writes, send, commit."""
-    row, token = new_login_session(user, method=method, clinic_id=clinic_id, function=function)
+    row, token = new_login_session(user, method=method, clinic_id=clinic_id, function=function,
+                                   id_token=id_token)
     row_id = batch.insert(row)
     if clinic_id is not None:
         batch.insert(_choice_event(row), target_id=cast(row_id, String))
