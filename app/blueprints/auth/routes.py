@@ -137,10 +137,11 @@ def logout():
     page links to it; until the broker confirms, the next login asks for credentials anyway.
     """
     row = current_user.login_session
+    method, row_id = row.method, row.id  # read before the commit that ends it
     end_login_session(current_user._get_current_object())
-    if row.method != "mitid":
+    if method != "mitid":
         return broker_flow.leave(url_for("auth.login"))
-    broker_sessions.logged_out(staff_broker(), row_id=row.id)
+    broker_sessions.logged_out(staff_broker(), row_id=row_id)
     if is_fragment_request():
         return broker_flow.leave(url_for("auth.broker_logout"))
     return redirect_303(url_for("auth.logged_out"))

@@ -118,11 +118,12 @@ def logout(clinic_key: str):
     if not ButtonForm().validate_on_submit():
         return leave(url_for("portal.front", clinic_key=clinic.key))
     row = current_portal_session()
+    method, row_id = (row.method, row.id) if row is not None else (None, None)
     end_portal_session()
-    if row is None or row.method != "mitid":
+    if method != "mitid":
         flash(_("Du er logget ud. Luk alle browservinduer, hvis du bruger en fælles computer."))
         return leave(url_for("portal.front", clinic_key=clinic.key))  # no MitID: nothing at MitID
-    broker_sessions.logged_out(citizen_broker(), row_id=row.id, clinic=clinic.key)
+    broker_sessions.logged_out(citizen_broker(), row_id=row_id, clinic=clinic.key)
     if is_fragment_request():
         return leave(url_for("portal.broker_logout", clinic_key=clinic.key))
     return redirect_303(url_for("portal.logged_out", clinic_key=clinic.key))
