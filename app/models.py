@@ -98,6 +98,7 @@ class Onboarding(SQLModel, table=True):
     staff_user_id: int | None = Field(default=None, foreign_key="staff_user.id")
     email: str | None = Field(default=None, max_length=254)
     mobile: str | None = Field(default=None, max_length=20)
+    id_token: str | None = Field(default=None, sa_column=Column(Text))  # for the login session
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -151,6 +152,8 @@ class LoginSession(SQLModel, table=True):
     expires_at: datetime
     ended_at: datetime | None = None
     ended_reason: str | None = Field(default=None, max_length=40)
+    # The broker's ID token of a MitID login: the id_token_hint of the logout at the broker.
+    id_token: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class AuditEvent(SQLModel, table=True):
@@ -375,6 +378,8 @@ class PortalSession(SQLModel, table=True):
     last_seen_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     ended_at: datetime | None = None
+    # The citizen broker's ID token of a MitID login: the id_token_hint of the logout there.
+    id_token: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class KioskDevice(SQLModel, table=True):

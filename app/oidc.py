@@ -1,6 +1,7 @@
 """OpenID Connect clients of the MitID brokers (authlib), one registry per app."""
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -55,12 +56,20 @@ def id_token_claims_options(client) -> dict:
     cfg = current_app.config
     prefix = BROKERS[client.name]
     issuer = expected_issuer(cfg[f"{prefix}_METADATA_URL"], cfg.get(f"{prefix}_ISSUER"))
-    return {
+    options = {
         "iss": {"essential": True, "values": [issuer]},
         "aud": {"essential": True, "values": [client.client_id]},
         "exp": {"essential": True},
         "nonce": {"essential": True},
     }
+    max_age = cfg.get(f"{prefix}_MAX_AGE")
+    if max_age:
+        # With max_age the ID token MUST carry auth_time and the RP SHOULD check it
+        # (https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation, item 13).
+        leeway = cfg["OIDC_LEEWAY"]
+        options["auth_time"] = {"essential": True, "validate": lambda _claims, value: (
+            isinstance(value, int | float) and time.time() - value <= int(max_age) + leeway)}
+    return options
 
 
 class LoginFailed(Exception):
@@ -77,7 +86,9 @@ def finish_login(client, identity_from_claims: Callable[[dict, dict], Identity])
     try:
         token = client.authorize_access_token(leeway=current_app.config["OIDC_LEEWAY"],
                                               claims_options=id_token_claims_options(client))
-        return identity_from_claims(token["userinfo"], client.userinfo(token=token))
+        identity = identity_from_claims(token["userinfo"], client.userinfo(token=token))
+        identity.id_token = token["id_token"]  # kept server-side: the hint of Log ud at the broker
+        return identity
     # Only the error's type or code is logged: the token and claims hold personal data.
     except MismatchingStateError:  # an OAuthError too, so it goes first
         log.info("%s MitID callback refused: state mismatch or replay", who)

@@ -24,10 +24,11 @@ def _clients(app_port: int) -> list[dict]:
     return [
         {"client_id": "klinikadgang-staff", "client_secret": "dev-staff-secret",
          "client_name": "Klinikadgang", "redirect_uris": uris("/auth/mitid/callback"),
-         "scope": scope},
+         "post_logout_redirect_uris": uris("/auth/logget-ud"), "scope": scope},
         {"client_id": "klinikadgang-citizen", "client_secret": "dev-citizen-secret",
          "client_name": "Klinikadgang patientportal",
-         "redirect_uris": uris("/portal/mitid/callback"), "scope": scope},
+         "redirect_uris": uris("/portal/mitid/callback"),
+         "post_logout_redirect_uris": uris("/portal/mitid/logget-ud"), "scope": scope},
     ]
 
 

@@ -90,13 +90,18 @@ def simulator_server():
                  f"http://127.0.0.1:{LIVE_PORT}/auth/mitid/callback"]
     portal = ["http://localhost/portal/mitid/callback",
               f"http://127.0.0.1:{LIVE_PORT}/portal/mitid/callback"]
+    staff_logout = ["http://localhost/auth/logget-ud", f"http://127.0.0.1:{LIVE_PORT}/auth/logget-ud"]
+    portal_logout = ["http://localhost/portal/mitid/logget-ud",
+                     f"http://127.0.0.1:{LIVE_PORT}/portal/mitid/logget-ud"]
     sim_app = create_simulator_app({
         "SIMULATOR_IDENTITIES_FILE": TEST_PERSONAS,
         "SIMULATOR_CLIENTS": [
             {"client_id": "klinikadgang-staff", "client_secret": "test-staff-secret",
-             "redirect_uris": callbacks, "scope": "openid mitid ssn nemlogin"},
+             "redirect_uris": callbacks, "post_logout_redirect_uris": staff_logout,
+             "scope": "openid mitid ssn nemlogin"},
             {"client_id": "klinikadgang-citizen", "client_secret": "test-citizen-secret",
-             "redirect_uris": portal, "scope": "openid mitid ssn"},
+             "redirect_uris": portal, "post_logout_redirect_uris": portal_logout,
+             "scope": "openid mitid ssn"},
         ],
     })
     server = serve_simulator(sim_app)

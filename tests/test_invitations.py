@@ -10,7 +10,7 @@ from app.models import Invitation, MitIDLink, Onboarding
 from tests.helpers.db import audit_events, query_one
 from tests.helpers.http import app_path, csrf_from, post_form, session_of
 from tests.helpers.mail import code_from
-from tests.helpers.mitid import mitid_person, walk_simulator
+from tests.helpers.mitid import mitid_person, simulator_browser, walk_simulator
 from tests.helpers.staff import claim_with_mitid, invite, login_with_mitid
 
 CONFIRM = "/onboarding/invitation"
@@ -94,6 +94,9 @@ def test_no_on_the_confirmation_links_nothing_and_leaves_the_invitation(app, sim
 def test_a_later_unrelated_login_drops_a_claim_waiting_for_its_yes(app, simulator, invited):
     browser = app.test_client()
     claim_with_mitid(browser, invited.link, mitid_person(simulator, "Søren Ærø"))
+    # The wizard has no Log ud: Søren's MitID session must have ended (at MitID) for Lise to
+    # log in as herself in this browser.
+    simulator_browser(browser).cookies.clear()
     login_with_mitid(browser, mitid_person(simulator, "Lise Berg"))  # somebody else, same browser
     assert browser.get(CONFIRM).location == "/onboarding/"
     assert invitation_used_at(app, invited) == [None]
@@ -114,6 +117,7 @@ def test_the_invitation_goes_only_with_the_login_its_button_started(app, simulat
 def test_a_mismatching_name_is_stopped_audited_and_the_invitation_stays(app, simulator, invited):
     browser = app.test_client()
     login_with_mitid(browser, mitid_person(simulator, "Søren Ærø"))  # a wizard of before ...
+    simulator_browser(browser).cookies.clear()  # ... whose MitID session has ended since
     stopped = claim_with_mitid(browser, invited.link, mitid_person(simulator, "Lise Berg"))
     html = stopped.get_data(as_text=True)
     assert stopped.status_code == 403 and "Navnet passer ikke" in html

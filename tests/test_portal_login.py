@@ -226,7 +226,7 @@ def test_logout_ends_the_session_and_each_login_rotates_the_token(app, sofie):
     portal_mitid(sofie, "aarhus", "sofie.nielsen")
     first_token = session_of(app, sofie)["portal_token"]
     answer = logout(sofie, "aarhus")
-    assert answer.location == "/portal/aarhus"
+    assert answer.location == "/portal/aarhus/logget-ud"  # without JS: "Log ud af MitID" there
     assert "portal_token" not in session_of(app, sofie)
     assert sofie.get("/portal/aarhus/hjem").location == "/portal/aarhus"
     portal_mitid(sofie, "aarhus", "sofie.nielsen")

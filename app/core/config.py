@@ -70,6 +70,10 @@ class Config:
     STAFF_BROKER_SCOPE = "openid mitid nemlogin"
     STAFF_BROKER_ISSUER = None  # default: the metadata URL without /.well-known/...
     STAFF_BROKER_REDIRECT_URI = None  # default: this app's /auth/mitid/callback
+    # Where the broker returns after Log ud (register it as a post_logout_redirect_uri).
+    STAFF_BROKER_POST_LOGOUT_REDIRECT_URI = None  # default: this app's /auth/logget-ud
+    # Seconds: sent as max_age, so the broker asks for MitID again once a login is older.
+    STAFF_BROKER_MAX_AGE = None  # None: not sent (the broker's own session length applies)
     OIDC_TIMEOUT = 5  # seconds for calls to the broker
     OIDC_LEEWAY = 30  # seconds of clock skew accepted on ID tokens
 
@@ -80,6 +84,7 @@ class Config:
     CITIZEN_BROKER_SCOPE = "openid mitid ssn"  # ssn: the CPR number (dk.cpr) in userinfo
     CITIZEN_BROKER_ISSUER = None  # default: the metadata URL without /.well-known/...
     CITIZEN_BROKER_REDIRECT_URI = None  # default: this app's /portal/mitid/callback
+    CITIZEN_BROKER_POST_LOGOUT_REDIRECT_URI = None  # default: this app's /portal/mitid/logget-ud
     PORTAL_IDLE_MINUTES = 30  # a patient's portal session ends after this long without a request
 
     SIMULATOR_ENABLED = True  # the built-in MitID simulator; refused in production

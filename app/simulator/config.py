@@ -22,6 +22,7 @@ def default_clients() -> list[dict]:
             "client_secret": "dev-staff-secret",
             "client_name": "Klinikadgang",
             "redirect_uris": _app_redirect_uris("/auth/mitid/callback"),
+            "post_logout_redirect_uris": _app_redirect_uris("/auth/logget-ud"),
             "scope": DEFAULT_SCOPE,
         },
         {
@@ -29,6 +30,7 @@ def default_clients() -> list[dict]:
             "client_secret": "dev-citizen-secret",
             "client_name": "Klinikadgang patientportal",
             "redirect_uris": _app_redirect_uris("/portal/mitid/callback"),
+            "post_logout_redirect_uris": _app_redirect_uris("/portal/mitid/logget-ud"),
             "scope": DEFAULT_SCOPE,
         },
     ]
@@ -46,6 +48,9 @@ def build_config(overrides: dict | None) -> dict:
         "ID_TOKEN_LIFETIME": 300,
         "SIMULATOR_CODE_LIFETIME": 60,
         "SIMULATOR_ACCESS_TOKEN_LIFETIME": 300,
+        # False: no end_session_endpoint in discovery and no /logout, like a broker without
+        # RP-initiated logout (the app then asks for prompt=login after Log ud).
+        "SIMULATOR_END_SESSION": True,
     }
     config.update(overrides or {})
     # The app runs on the same host with the cookie name "session"; cookies ignore ports.

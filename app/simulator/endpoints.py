@@ -38,6 +38,10 @@ CLAIMS_SUPPORTED = [
 def discovery():
     issuer = current_app.config["SIMULATOR_ISSUER"]
     base = issuer.rstrip("/")
+    # RP-Initiated Logout 1.0 §2.1: the OP advertises end_session_endpoint in discovery
+    # (https://openid.net/specs/openid-connect-rpinitiated-1_0.html#OPMetadata).
+    logout = {"end_session_endpoint": f"{base}/logout"} \
+        if current_app.config["SIMULATOR_END_SESSION"] else {}
     return jsonify(
         issuer=issuer,
         authorization_endpoint=f"{base}/authorize",
@@ -54,6 +58,7 @@ def discovery():
         claims_supported=CLAIMS_SUPPORTED,
         token_endpoint_auth_methods_supported=list(TOKEN_AUTH_METHODS),
         prompt_values_supported=["login", "none"],
+        **logout,
     )
 
 

@@ -2,7 +2,7 @@
 
 from flask import Flask, jsonify, render_template, request
 
-from . import dev, endpoints, login
+from . import dev, endpoints, login, logout
 from .config import build_config
 from .identities import load_identities
 from .keys import load_signing_keys
@@ -28,8 +28,10 @@ def create_simulator_app(config: dict | None = None) -> Flask:
         keys=load_signing_keys(app.config["SIMULATOR_KEY_FILE"]),
         issuer_configured="SIMULATOR_ISSUER" in (config or {}),
     )
-    init_oauth(app, app.extensions[EXTENSION_KEY])
+    server = init_oauth(app, app.extensions[EXTENSION_KEY])
+    server.register_endpoint(logout.SimulatorEndSessionEndpoint)
     app.register_blueprint(login.bp)
+    app.register_blueprint(logout.bp)
     app.register_blueprint(endpoints.bp)
     app.register_blueprint(dev.bp)
     app.before_request(_answer_outage)

@@ -1,10 +1,11 @@
-"""The MitID-like login pages: BRUGER-ID, private or Erhverv choice, approval, cancel."""
+"""The MitID-like login pages: BRUGER-ID, private or Erhverv choice, approval, cancel; SSO."""
 
 import logging
+import secrets
 import time
 
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, session
 
 from .models import LoginSubject
 from .oauth import StoredAuthorizationRequest, get_server
@@ -14,20 +15,45 @@ log = logging.getLogger(__name__)
 bp = Blueprint("login", __name__)
 
 PRIVATE_CHOICE = "private"
+BROWSER_KEY = "browser"  # the simulator's cookie holds only a random id of this browser
+
+
+def browser_id() -> str | None:
+    """This browser's id at the simulator (its login sessions are kept server-side)."""
+    return session.get(BROWSER_KEY)
+
+
+def _sso_subject() -> LoginSubject | None:
+    """Who this browser is logged in as at the requesting client, unless max_age has passed.
+
+    max_age: "the allowable elapsed time in seconds since the last time the End-User was
+    actively authenticated" (https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest);
+    past it the broker "will ensure to actively re-authenticate the end-user"
+    (https://signaturgruppen-a-s.github.io/signaturgruppen-broker-documentation/sessions.html).
+    """
+    subject = get_state().sso_subject(browser_id(), request.args.get("client_id", ""))
+    max_age = request.args.get("max_age", "")
+    if subject is not None and max_age.isdigit() and time.time() - subject.auth_time > int(max_age):
+        return None
+    return subject
 
 
 @bp.get("/authorize")
 def authorize():
     server = get_server()
+    subject = _sso_subject()
     try:
-        grant = server.get_consent_grant(end_user=None)
+        # authlib's prompt handling: prompt=none without a session is login_required;
+        # prompt=login (or no session) sets grant.prompt to "login".
+        grant = server.get_consent_grant(end_user=subject)
     except OAuth2Error as error:
         return _authorization_error(error, request.args.get("client_id"))
-    # prompt=login needs no handling: the simulator keeps no IdP session, so the
-    # login page is shown on every authorization request anyway.
     pending = get_state().create_pending(
         uri=request.url, params=request.args.to_dict(), client_id=grant.client.client_id
     )
+    if subject is not None and grant.prompt != "login":
+        # Single sign-on: answered at once, with the time of the original authentication.
+        return _finish(get_state().pop_pending(pending.request_id), subject)
     log.info("authorize client_id=%s outcome=login_page", pending.client_id)
     return _login_page(pending)
 
@@ -93,6 +119,9 @@ def _finish(pending: PendingAuthorization, subject: LoginSubject | None):
     except OAuth2Error as error:
         return _authorization_error(error, pending.client_id)
     response = server.create_authorization_response(request=stored, grant_user=subject, grant=grant)
+    if subject is not None and response.status_code == 302:
+        session.setdefault(BROWSER_KEY, secrets.token_urlsafe(24))
+        get_state().start_sso(session[BROWSER_KEY], pending.client_id, subject)
     outcome = "approved" if subject else "access_denied"
     log.info("authorize client_id=%s outcome=%s", pending.client_id, outcome)
     return response

@@ -21,6 +21,7 @@ class SimulatorClient(ClientMixin):
     redirect_uris: tuple[str, ...]
     scope: str
     client_name: str
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, entry: dict) -> "SimulatorClient":
@@ -30,11 +31,13 @@ class SimulatorClient(ClientMixin):
             redirect_uris=tuple(entry["redirect_uris"]),
             scope=entry.get("scope", "openid"),
             client_name=entry.get("client_name") or entry["client_id"],
+            post_logout_redirect_uris=tuple(entry.get("post_logout_redirect_uris", ())),
         )
 
     @property
     def client_metadata(self) -> dict:
-        return {}
+        # Read by authlib's EndSessionEndpoint, which matches post_logout_redirect_uri exactly.
+        return {"post_logout_redirect_uris": list(self.post_logout_redirect_uris)}
 
     def get_client_id(self):
         return self.client_id

@@ -54,6 +54,10 @@ class SimulatorState:
         self._tokens: dict[str, AccessToken] = {}
         self._outage = False
         self._fault: str | None = None
+        # Login sessions (SSO), by the browser's simulator cookie and then by client: each
+        # client has its own session with the user, as at the Signaturgruppen broker
+        # (https://signaturgruppen-a-s.github.io/signaturgruppen-broker-documentation/sessions.html).
+        self._sso: dict[str, dict[str, LoginSubject]] = {}
 
     def identity(self, mitid_user_id: str) -> Identity | None:
         with self._lock:
@@ -123,6 +127,21 @@ class SimulatorState:
             del self._codes[code]
             self._spent_codes[code] = []
         return stored if stored.expires_at > time.time() else None
+
+    def sso_subject(self, browser: str | None, client_id: str) -> LoginSubject | None:
+        """Who is logged in at this client in this browser, or None."""
+        with self._lock:
+            return self._sso.get(browser or "", {}).get(client_id)
+
+    def start_sso(self, browser: str, client_id: str, subject: LoginSubject) -> None:
+        """Remember a successful login of this browser at this client."""
+        with self._lock:
+            self._sso.setdefault(browser, {})[client_id] = subject
+
+    def end_sso(self, browser: str | None, client_id: str) -> None:
+        """End this browser's login session at this client."""
+        with self._lock:
+            self._sso.get(browser or "", {}).pop(client_id, None)
 
     def nonce_in_use(self, client_id: str, nonce: str) -> bool:
         with self._lock:

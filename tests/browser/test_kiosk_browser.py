@@ -122,6 +122,13 @@ def enrol_tablet(page, visit_checked, app_url: str) -> None:
     visit_checked(page, link.inner_text(), label="enrolment link opened on the tablet")
     expect(page.get_by_role("heading", level=1, name="Kiosken er tilmeldt")).to_be_visible()
     page.get_by_role("main").get_by_role("button", name="Log ud").click()
+    # A plain form: logged out here, and a link ends Hanne's login at MitID on the tablet too.
+    expect(page).to_have_url(app_url + "/auth/logget-ud")
+    visit_checked(page, label="Hanne logged out, a link to log out of MitID")
+    page.get_by_role("link", name="Log ud af MitID").click()
+    expect(page.get_by_text("Du er logget ud af Klinikadgang og MitID.")).to_be_visible()
+    visit_checked(page, label="Hanne logged out of MitID too")
+    page.get_by_role("link", name="Log ind igen").click()
     expect(page).to_have_url(app_url + "/login")
     visit_checked(page, label="staff login after Hanne's Log ud")
 

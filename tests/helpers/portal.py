@@ -11,7 +11,7 @@ from app.models import Clinic, PortalUser
 from app.security import cpr_index
 from tests.helpers.http import app_path, post_form
 from tests.helpers.mail import code_from
-from tests.helpers.mitid import walk_simulator
+from tests.helpers.mitid import simulator_browser, walk_simulator
 
 CPR = {
     "karen.jensen": "150381-2346",
@@ -42,7 +42,7 @@ def assert_no_cpr(haystack: str, *cprs: str) -> None:
 
 def mitid_back(client, authorize_url: str, persona: str, **walk):
     """Log in at the MitID simulator and follow the redirect back into the app."""
-    back = walk_simulator(authorize_url, persona, **walk)
+    back = walk_simulator(authorize_url, persona, browser=simulator_browser(client), **walk)
     return client.get(app_path(back))
 
 

@@ -12,7 +12,7 @@ from app.models import Clinic, LoginSession, Membership, StaffUser
 from app.security import new_token, token_hash
 from tests.helpers.http import app_path, post_form, session_of
 from tests.helpers.mail import code_from
-from tests.helpers.mitid import walk_simulator
+from tests.helpers.mitid import simulator_browser, walk_simulator
 
 STAFF_LOGINS = {
     "asger.torring": ("ato", "Kirpacs2024"),
@@ -27,7 +27,7 @@ def login_with_mitid(client, persona: str, **walk):
     """Click NEMLOG-IN, log in at the simulator, come back; return the callback's response."""
     start = client.get("/auth/mitid/login")
     assert start.status_code == 302, start.status_code
-    back = walk_simulator(start.location, persona, **walk)
+    back = walk_simulator(start.location, persona, browser=simulator_browser(client), **walk)
     return client.get(app_path(back))
 
 
@@ -137,4 +137,5 @@ def claim_with_mitid(client, link: str, mitid_user_id: str):
     """Fortsæt med MitID on an invitation page, log in at the simulator, come back."""
     start = post_form(client, link, {})
     assert start.status_code == 303, start.status_code
-    return client.get(app_path(walk_simulator(start.location, mitid_user_id)))
+    return client.get(app_path(walk_simulator(start.location, mitid_user_id,
+                                              browser=simulator_browser(client))))

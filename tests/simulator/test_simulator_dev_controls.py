@@ -23,7 +23,8 @@ def test_outage_answers_503_on_authorize_and_token(rp, simulator):
     assert rp.get("/jwks").status_code == 503
     assert rp.get("/dev/outage").json() == {"on": True}
     set_outage(app, False)
-    assert rp.authorize().status_code == 200
+    # The login page again (prompt=login: this browser is still logged in at the simulator).
+    assert rp.authorize(prompt="login").status_code == 200
 
 
 def test_outage_switch_accepts_form_fields_and_rejects_junk(rp):
@@ -110,7 +111,7 @@ def test_explicit_issuer_is_kept_when_served(serve, rp_for):
 def test_nothing_personal_is_logged(rp, caplog):
     caplog.set_level("INFO", logger="app.simulator")
     rp.tokens("asger.torring")
-    rp.submit(rp.authorize(), "/authorize/login", user_id="nobody.here")
+    rp.submit(rp.authorize(prompt="login"), "/authorize/login", user_id="nobody.here")
     logged = caplog.text
     assert "client_id=klinikadgang-staff" in logged
     for personal in ("Asger", "asger.torring", "180572", "nobody.here"):

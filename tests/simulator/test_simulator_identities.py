@@ -36,7 +36,8 @@ def test_mette_professional_login_gives_nemlogin_claims(rp):
 
 def test_mette_has_one_sub_for_private_and_professional_logins(rp):
     professional = rp.tokens("mette.kjaer", login_as="10000001")
-    private = rp.tokens("mette.kjaer", login_as="private")
+    # prompt=login: a new login in the same browser, not the session of the first one.
+    private = rp.tokens("mette.kjaer", login_as="private", prompt="login")
     professional_claims = rp.userinfo(professional["access_token"]).json()
     private_claims = rp.userinfo(private["access_token"]).json()
     assert professional_claims["sub"] == private_claims["sub"]
@@ -46,7 +47,8 @@ def test_mette_has_one_sub_for_private_and_professional_logins(rp):
 
 def test_professional_ids_differ_per_organisation(rp):
     vejle = rp.userinfo(rp.tokens("mette.kjaer", login_as="10000001")["access_token"]).json()
-    aarhus = rp.userinfo(rp.tokens("mette.kjaer", login_as="10000002")["access_token"]).json()
+    aarhus = rp.userinfo(rp.tokens("mette.kjaer", login_as="10000002",
+                                   prompt="login")["access_token"]).json()
     assert (
         vejle["nemlogin.persistent_professional_id"]
         != aarhus["nemlogin.persistent_professional_id"]

@@ -4,11 +4,13 @@ import logging
 from urllib.parse import urlsplit
 
 import requests
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 
+from app import broker_sessions
+from app.blueprints.auth.sessions import take_id_token
 from app.core.errors import render_error
-from app.core.web import CSP
+from app.core.web import CSP, is_fragment_request, redirect_303
 from app.oidc import staff_broker
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,8 @@ def start_login(*, invitation_id: int | None = None, code: int = 302):
     broker = staff_broker()
     redirect_uri = callback_url()
     try:
-        found = broker.create_authorization_url(redirect_uri)
+        found = broker.create_authorization_url(redirect_uri,
+                                                **broker_sessions.login_params(broker))
     except (requests.RequestException, ValueError) as exc:
         log.warning("staff broker unreachable at login: %s", type(exc).__name__)
         return failed("unreachable")
@@ -46,6 +49,32 @@ def invitation_of_returning_login() -> int | None:
     """
     data = staff_broker().framework.get_state_data(session, request.args.get("state")) or {}
     return data.get("invitation_id")
+
+
+def post_logout_url() -> str:
+    """Where the broker sends the browser after its logout (registered with the broker)."""
+    return current_app.config.get("STAFF_BROKER_POST_LOGOUT_REDIRECT_URI") or url_for(
+        "auth.logged_out", _external=True)
+
+
+def end_session_url() -> str | None:
+    """The broker's logout URL for the Log ud under way (its ID token is used once), or None."""
+    broker = staff_broker()
+    pending = broker_sessions.pending_logout(broker)
+    if pending is None:
+        return None
+    id_token = take_id_token(pending["row"]) if "row" in pending else None
+    return broker_sessions.end_session_url(broker, id_token=id_token,
+                                           post_logout_redirect_uri=post_logout_url())
+
+
+def leave(url: str):
+    """Go to a page with a full page load: htmx gets HX-Redirect (a navigation), others a 303."""
+    if is_fragment_request():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect_303(url)
 
 
 def csp_for_broker_form() -> str:

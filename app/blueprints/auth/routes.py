@@ -1,10 +1,10 @@
 """Views of staff login: the login page, the OIDC round trip with the staff broker, logout."""
 
-from flask import redirect, url_for
+from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app import audit
+from app import audit, broker_sessions
 from app.blueprints.auth import bp, policy
 from app.blueprints.auth import broker as broker_flow
 from app.blueprints.auth.forms import PasswordLoginForm
@@ -21,7 +21,7 @@ from app.blueprints.selection.services import has_access, loaded_memberships, lo
 from app.core.db import get_session
 from app.core.errors import render_error
 from app.core.extensions import limiter
-from app.core.web import redirect_303, render_page
+from app.core.web import is_fragment_request, redirect_303, render_page
 from app.oidc import LoginFailed, finish_login, staff_broker
 
 
@@ -97,12 +97,14 @@ def mitid_callback():
         identity = finish_login(staff_broker(), identity_from_claims)
     except LoginFailed as exc:
         return broker_flow.failed(exc.kind)
+    broker_sessions.settled(staff_broker())  # the broker's session is this person's now
     user = find_linked_user(identity.sub)
     if user is not None:
         rows = loaded_memberships(user)
         if not has_access(user, rows):
             return _no_access(user)
-        return redirect(log_in(user, method="mitid", rows=rows, preselect_cvr=identity.cvr))
+        return redirect(log_in(user, method="mitid", rows=rows, preselect_cvr=identity.cvr,
+                               id_token=identity.id_token))
     return _onboard(identity, invitation_id)
 
 
@@ -127,6 +129,36 @@ def _onboard(identity, invitation_id: int | None):
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log ud: end the session on the server."""
+    """Log ud: end the session here and, after a MitID login, at the broker too.
+
+    Browsers hold a form's redirects to form-action 'self' (Chromium does), so this POST never
+    redirects to the broker: htmx navigates to our GET that does, and without JS our logged-out
+    page links to it; until the broker confirms, the next login asks for credentials anyway.
+    """
+    row = current_user.login_session
+    method, row_id = row.method, row.id  # read before the commit that ends it
     end_login_session(current_user._get_current_object())
-    return redirect_303(url_for("auth.login"))
+    if method != "mitid":
+        return broker_flow.leave(url_for("auth.login"))
+    broker_sessions.logged_out(staff_broker(), row_id=row_id)
+    if is_fragment_request():
+        return broker_flow.leave(url_for("auth.broker_logout"))
+    return redirect_303(url_for("auth.logged_out"))
+
+
+@bp.get("/auth/log-ud/mitid")
+def broker_logout():
+    """Log ud at the broker: a GET navigation (no form-action) to its end_session_endpoint."""
+    return redirect(broker_flow.end_session_url() or url_for("auth.logged_out"))
+
+
+@bp.get("/auth/logget-ud")
+def logged_out():
+    """The page after Log ud, also the broker's post_logout_redirect_uri (with our state)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    if "state" in request.args:
+        broker_sessions.returned_from_broker(staff_broker(), request.args["state"])
+    pending = broker_sessions.pending_logout(staff_broker())
+    return render_page("auth/logged_out.html", broker_pending=bool(pending and "row" in pending),
+                       asks_again=broker_sessions.asks_for_login(staff_broker()))

@@ -24,6 +24,7 @@ class MitIDIdentity:
     mitid_uuid: str | None
     name: str
     cvr: str | None = None
+    id_token: str | None = None  # the broker's raw ID token: the hint of Log ud at the broker
 
 
 def identity_from_claims(id_token: dict, userinfo: dict) -> MitIDIdentity:

@@ -6,7 +6,7 @@ from flask import current_app, request, session
 from flask_login import UserMixin, login_user, logout_user
 from sqlmodel import select
 
-from app import audit
+from app import audit, broker_sessions
 from app.blueprints.auth.access import keep_clinic
 from app.core.clock import utcnow
 from app.core.db import get_session
@@ -34,7 +34,8 @@ class StaffPrincipal(UserMixin):
 
 
 def new_login_session(user: StaffUser, *, method: str, clinic_id: int | None = None,
-                      function: str | None = None) -> tuple[LoginSession, str]:
+                      function: str | None = None,
+                      id_token: str | None = None) -> tuple[LoginSession, str]:
     """A new login session row (not stored yet) and the random cookie token that finds it."""
     token = new_token()
     now = utcnow()
@@ -48,6 +49,7 @@ def new_login_session(user: StaffUser, *, method: str, clinic_id: int | None = N
         created_at=now,
         last_seen_at=now,
         expires_at=now + timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]),
+        id_token=id_token,
     )
     return row, token
 
@@ -56,7 +58,9 @@ def enter_login_session(user: StaffUser, row: LoginSession, token: str, *,
                         preselect_cvr: str | None = None) -> StaffPrincipal:
     """Log the user in on a stored login session, rotating the cookie session."""
     lang = session.get("lang")
+    kept = broker_sessions.kept_across_rotation()
     session.clear()  # rotation: nothing from before the login survives but the language
+    session.update(kept)  # and what the brokers still have open in this browser
     if lang:
         session["lang"] = lang
     if preselect_cvr:
@@ -75,7 +79,23 @@ def end_login_session(principal: StaffPrincipal, *, reason: str = "logout") -> N
         row.ended_reason = reason
         db.commit()
     logout_user()
+    kept = broker_sessions.kept_across_rotation()
     session.clear()
+    session.update(kept)
+
+
+def take_id_token(row_id: int) -> str | None:
+    """The ID token of an ended login session, for Log ud at the broker; used once.
+
+    row_id comes from the signed cookie session (broker_sessions), put there at Log ud.
+    """
+    db = get_session()
+    row = db.get(LoginSession, row_id)
+    if row is None or row.ended_at is None:
+        return None
+    id_token, row.id_token = row.id_token, None
+    db.commit()
+    return id_token
 
 
 def _end(row: LoginSession, reason: str, now) -> None:

@@ -35,10 +35,11 @@ def begin_onboarding(identity: MitIDIdentity) -> Onboarding:
     if row is None:
         row = Onboarding(sub=identity.sub, idp=identity.idp, identity_type=identity.identity_type,
                          mitid_uuid=identity.mitid_uuid, name=identity.name, created_at=now,
-                         updated_at=now)
+                         updated_at=now, id_token=identity.id_token)
         db.add(row)
     else:
         row.name, row.created_at, row.updated_at = identity.name, now, now
+        row.id_token = identity.id_token
     db.commit()
     return row
 
@@ -175,4 +176,4 @@ def complete_onboarding(row: Onboarding) -> str:
                  idp=row.idp, identity_type=row.identity_type)
     db.exec(delete(EmailCode).where(EmailCode.onboarding_id == row.id))
     db.delete(row)
-    return log_in(user, method="mitid", rows=loaded_memberships(user))
+    return log_in(user, method="mitid", rows=loaded_memberships(user), id_token=row.id_token)

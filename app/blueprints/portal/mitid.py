@@ -8,7 +8,8 @@ import requests
 from flask import current_app, session, url_for
 from flask_babel import gettext as _
 
-from app import cpr
+from app import broker_sessions, cpr
+from app.blueprints.portal.sessions import take_portal_id_token
 from app.core.clock import today
 from app.core.errors import render_error
 from app.oidc import citizen_broker, finish_login
@@ -28,6 +29,7 @@ class CitizenIdentity:
     birth_date: date
     mitid_age: int | None
     name: str
+    id_token: str | None = None  # the broker's raw ID token: the hint of Log ud at the broker
 
 
 def _callback_url() -> str:
@@ -42,8 +44,28 @@ def authorize_redirect(*, prompt: str | None = None):
     """
     if prompt is None and session.get("kiosk"):
         prompt = "login"  # a shared device: never reuse the previous person's IdP session
-    extra = {"prompt": prompt} if prompt else {}
-    return citizen_broker().authorize_redirect(_callback_url(), **extra)
+    broker = citizen_broker()
+    extra = broker_sessions.login_params(broker)
+    if prompt:
+        extra["prompt"] = prompt
+    return broker.authorize_redirect(_callback_url(), **extra)
+
+
+def post_logout_url() -> str:
+    """Where the citizen broker sends the browser after its logout (registered with it)."""
+    return current_app.config.get("CITIZEN_BROKER_POST_LOGOUT_REDIRECT_URI") or url_for(
+        "portal.mitid_logged_out", _external=True)
+
+
+def end_session_url() -> str | None:
+    """The citizen broker's logout URL for the Log ud under way (its ID token used once), or None."""
+    broker = citizen_broker()
+    pending = broker_sessions.pending_logout(broker)
+    if pending is None:
+        return None
+    id_token = take_portal_id_token(pending["row"]) if "row" in pending else None
+    return broker_sessions.end_session_url(broker, id_token=id_token,
+                                           post_logout_redirect_uri=post_logout_url())
 
 
 def remember(*, purpose: str, clinic_key: str, ref: str | None = None) -> None:
@@ -88,7 +110,9 @@ def identity_from_claims(id_token: dict, userinfo: dict) -> CitizenIdentity:
 
 def finish() -> CitizenIdentity:
     """Verify the broker's answer (state, PKCE, exact iss/aud/nonce) and read it, or LoginFailed."""
-    return finish_login(citizen_broker(), identity_from_claims)
+    identity = finish_login(citizen_broker(), identity_from_claims)
+    broker_sessions.settled(citizen_broker())  # the broker's session is this person's now
+    return identity
 
 
 def under_15(identity: CitizenIdentity) -> bool:

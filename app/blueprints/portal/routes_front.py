@@ -1,19 +1,26 @@
 """Views of the portal's front page, help, and the logged-in patient's pages."""
 
-from flask import abort, flash, g, redirect, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from app import audit, cpr
+from app import audit, broker_sessions, cpr
 from app.blueprints.clinic_settings.services import enabled_service_links
-from app.blueprints.portal import bp
+from app.blueprints.portal import bp, mitid
 from app.blueprints.portal import services as svc
 from app.blueprints.portal.forms import ButtonForm, ContactForm, LoginForm
 from app.blueprints.portal.pages import clinic_or_404, leave, logged_in_here, page
-from app.blueprints.portal.sessions import current_portal_user, end_portal_session, portal_login_required
+from app.blueprints.portal.sessions import (
+    current_portal_session,
+    current_portal_user,
+    end_portal_session,
+    portal_clinic,
+    portal_login_required,
+)
 from app.core.db import get_session
 from app.core.extensions import limiter
 from app.core.forms import normalise_mobile
-from app.core.web import redirect_303
+from app.core.web import is_fragment_request, redirect_303
+from app.oidc import citizen_broker
 
 # The outcome pages after a registration's MitID confirmation, by kind.
 OUTCOMES = ("requested", "closed", "child_created", "child_requested", "child_closed",
@@ -92,12 +99,61 @@ def reveal_cpr(clinic_key: str):
 
 @bp.post("/<clinic_key>/log-ud")
 def logout(clinic_key: str):
-    """Log ud: end the portal session on the server."""
+    """Log ud: end the portal session here and, after a MitID login, at the citizen broker too.
+
+    As for staff (auth.logout): no redirect to the broker from this POST (form-action 'self');
+    htmx navigates to our GET that redirects there, without JS our logged-out page links to it.
+    """
     clinic = clinic_or_404(clinic_key)
-    if ButtonForm().validate_on_submit():
-        end_portal_session()
+    if not ButtonForm().validate_on_submit():
+        return leave(url_for("portal.front", clinic_key=clinic.key))
+    row = current_portal_session()
+    method, row_id = (row.method, row.id) if row is not None else (None, None)
+    end_portal_session()
+    if method != "mitid":
         flash(_("Du er logget ud. Luk alle browservinduer, hvis du bruger en fælles computer."))
-    return leave(url_for("portal.front", clinic_key=clinic.key))
+        return leave(url_for("portal.front", clinic_key=clinic.key))  # no MitID: nothing at MitID
+    broker_sessions.logged_out(citizen_broker(), row_id=row_id, clinic=clinic.key)
+    if is_fragment_request():
+        return leave(url_for("portal.broker_logout", clinic_key=clinic.key))
+    return redirect_303(url_for("portal.logged_out", clinic_key=clinic.key))
+
+
+@bp.get("/<clinic_key>/log-ud/mitid")
+def broker_logout(clinic_key: str):
+    """Log ud at the citizen broker: a GET navigation (no form-action) to its end-session URL."""
+    clinic = clinic_or_404(clinic_key)
+    url = mitid.end_session_url()
+    if url:
+        return redirect(url)
+    return _logged_out_front(clinic.key)  # no end-session there: prompt=login next time
+
+
+@bp.get("/<clinic_key>/logget-ud")
+def logged_out(clinic_key: str):
+    """After Log ud without JS: logged out here; a link ends the login at MitID too."""
+    clinic = clinic_or_404(clinic_key)
+    pending = broker_sessions.pending_logout(citizen_broker())
+    if pending is None or "row" not in pending:
+        return redirect(url_for("portal.front", clinic_key=clinic.key))
+    return page("portal/logged_out.html", clinic)
+
+
+@bp.get("/mitid/logget-ud")
+def mitid_logged_out():
+    """The citizen broker's post_logout_redirect_uri: back on the clinic's front page."""
+    broker = citizen_broker()
+    pending = broker_sessions.returned_from_broker(broker, request.args.get("state")) \
+        or broker_sessions.pending_logout(broker) or {}
+    clinic = portal_clinic(pending["clinic"]) if pending.get("clinic") else None
+    if clinic is None:
+        abort(404)
+    return _logged_out_front(clinic.key)
+
+
+def _logged_out_front(clinic_key: str):
+    flash(_("Du er logget ud. Luk alle browservinduer, hvis du bruger en fælles computer."))
+    return redirect(url_for("portal.front", clinic_key=clinic_key))
 
 
 @bp.route("/<clinic_key>/registrer", methods=["GET", "POST"])

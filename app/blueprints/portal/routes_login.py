@@ -147,7 +147,7 @@ def mitid_callback():
 def _log_in_with_mitid(clinic, user, identity):
     registration.record_mitid(user, identity)
     svc.login_succeeded(user, clinic, "mitid")
-    start_portal_session(user, clinic, method="mitid")
+    start_portal_session(user, clinic, method="mitid", id_token=identity.id_token)
     return redirect(svc.next_url(user, clinic))
 
 

@@ -26,7 +26,8 @@ def clear_portal_keys() -> None:
 
 
 def start_portal_session(portal_user: PortalUser, clinic: Clinic, *, method: str,
-                         kiosk_device_id: int | None = None) -> PortalSession:
+                         kiosk_device_id: int | None = None,
+                         id_token: str | None = None) -> PortalSession:
     """Log a patient in at one clinic's portal: end this browser's previous portal session, rotate."""
     end_portal_session()
     if kiosk_device_id is None:  # on a kiosk the session is marked, so it can be found and ended
@@ -36,7 +37,8 @@ def start_portal_session(portal_user: PortalUser, clinic: Clinic, *, method: str
     now = utcnow()
     row = PortalSession(token_hash=token_hash(token), portal_user_id=portal_user.id,
                         clinic_id=clinic.id, method=method, kiosk_device_id=kiosk_device_id,
-                        created_at=now, last_seen_at=now, expires_at=now + MAX_SESSION)
+                        created_at=now, last_seen_at=now, expires_at=now + MAX_SESSION,
+                        id_token=id_token)
     db.add(row)
     db.commit()
     clear_portal_keys()  # nothing from before the login survives (wizard state, pending login)
@@ -99,6 +101,17 @@ def end_portal_session() -> None:
     clear_portal_keys()
     g.pop("portal_session", None)
     g.pop("portal_user", None)
+
+
+def take_portal_id_token(row_id: int) -> str | None:
+    """The ID token of an ended portal session, for Log ud at the citizen broker; used once."""
+    db = get_session()
+    row = db.get(PortalSession, row_id)
+    if row is None or row.ended_at is None:
+        return None
+    id_token, row.id_token = row.id_token, None
+    db.commit()
+    return id_token
 
 
 def end_all_portal_sessions(portal_user_id: int) -> None:

@@ -73,17 +73,20 @@ def has_access(user: StaffUser, rows=None) -> bool:
         select(Membership.id).where(Membership.staff_user_id == user.id)).first() is not None
 
 
-def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = None) -> str:
+def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = None,
+           id_token: str | None = None) -> str:
     """Log in and say where to go: the clinic picker, the function picker or the start page."""
     # rows: memberships_of(user), read by the caller. One commit for the login session, its
     # audit event and what the caller changed before (a reset failure count, an onboarding).
+    # id_token: the broker's ID token of a MitID login, kept on the session for Log ud there.
     choices = _choices(rows, method)
     clinic_id = function = None
     if len(choices) == 1:
         clinic_id, (_clinic, functions) = next(iter(choices.items()))
         function = functions[0] if len(functions) == 1 else None
     db = get_session()
-    row, token = new_login_session(user, method=method, clinic_id=clinic_id, function=function)
+    row, token = new_login_session(user, method=method, clinic_id=clinic_id, function=function,
+                                   id_token=id_token)
     db.add(row)
     if clinic_id is not None:
         db.flush()  # the audit event names the session's id
