@@ -19,6 +19,7 @@ import requests
 from authlib.common.urls import add_params_to_uri
 from flask import current_app, session
 
+from app.core.db import get_session
 from app.oidc import BROKERS
 
 REAUTH_KEY = "broker_reauth"  # names of the brokers whose next login must ask for credentials
@@ -100,3 +101,17 @@ def returned_from_broker(client, state: str | None) -> dict | None:
         return None
     settled(client)
     return pending
+
+
+def take_id_token(model, row_id: int) -> str | None:
+    """The ID token of an ended login (LoginSession) or portal session (PortalSession); used once.
+
+    row_id comes from the signed cookie session, put there at Log ud.
+    """
+    db = get_session()
+    row = db.get(model, row_id)
+    if row is None or row.ended_at is None:
+        return None
+    id_token, row.id_token = row.id_token, None
+    db.commit()
+    return id_token

@@ -34,6 +34,15 @@ def redirect_303(url: str):
     return redirect(url, code=303)
 
 
+def leave(url: str):
+    """Go to another page with a full page load (htmx: HX-Redirect), e.g. after login or to MitID."""
+    if is_fragment_request():
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect_303(url)
+
+
 def mask_email(address: str | None) -> str:
     """Show the first three letters of the local part, as the seed does: ato****@example.dk."""
     if not address or "@" not in address:

@@ -4,13 +4,13 @@ import logging
 from urllib.parse import urlsplit
 
 import requests
-from flask import current_app, make_response, redirect, request, session, url_for
+from flask import current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from app import broker_sessions
-from app.blueprints.auth.sessions import take_id_token
 from app.core.errors import render_error
-from app.core.web import CSP, is_fragment_request, redirect_303
+from app.core.web import CSP
+from app.models import LoginSession
 from app.oidc import staff_broker
 
 log = logging.getLogger(__name__)
@@ -63,18 +63,11 @@ def end_session_url() -> str | None:
     pending = broker_sessions.pending_logout(broker)
     if pending is None:
         return None
-    id_token = take_id_token(pending["row"]) if "row" in pending else None
+    id_token = broker_sessions.take_id_token(LoginSession, pending["row"]) \
+        if "row" in pending else None
     return broker_sessions.end_session_url(broker, id_token=id_token,
                                            post_logout_redirect_uri=post_logout_url())
 
-
-def leave(url: str):
-    """Go to a page with a full page load: htmx gets HX-Redirect (a navigation), others a 303."""
-    if is_fragment_request():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect_303(url)
 
 
 def csp_for_broker_form() -> str:

@@ -21,7 +21,7 @@ from app.blueprints.selection.services import has_access, loaded_memberships, lo
 from app.core.db import get_session
 from app.core.errors import render_error
 from app.core.extensions import limiter
-from app.core.web import is_fragment_request, redirect_303, render_page
+from app.core.web import is_fragment_request, leave, redirect_303, render_page
 from app.oidc import LoginFailed, finish_login, staff_broker
 
 
@@ -139,10 +139,10 @@ def logout():
     method, row_id = row.method, row.id  # read before the commit that ends it
     end_login_session(current_user._get_current_object())
     if method != "mitid":
-        return broker_flow.leave(url_for("auth.login"))
+        return leave(url_for("auth.login"))
     broker_sessions.logged_out(staff_broker(), row_id=row_id)
     if is_fragment_request():
-        return broker_flow.leave(url_for("auth.broker_logout"))
+        return leave(url_for("auth.broker_logout"))
     return redirect_303(url_for("auth.logged_out"))
 
 

@@ -84,19 +84,6 @@ def end_login_session(principal: StaffPrincipal, *, reason: str = "logout") -> N
     session.update(kept)
 
 
-def take_id_token(row_id: int) -> str | None:
-    """The ID token of an ended login session, for Log ud at the broker; used once.
-
-    row_id comes from the signed cookie session (broker_sessions), put there at Log ud.
-    """
-    db = get_session()
-    row = db.get(LoginSession, row_id)
-    if row is None or row.ended_at is None:
-        return None
-    id_token, row.id_token = row.id_token, None
-    db.commit()
-    return id_token
-
 
 def _end(row: LoginSession, reason: str, now) -> None:
     row.ended_at = now

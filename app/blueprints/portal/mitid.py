@@ -9,9 +9,9 @@ from flask import current_app, session, url_for
 from flask_babel import gettext as _
 
 from app import broker_sessions, cpr
-from app.blueprints.portal.sessions import take_portal_id_token
 from app.core.clock import today
 from app.core.errors import render_error
+from app.models import PortalSession
 from app.oidc import citizen_broker, finish_login
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,8 @@ def end_session_url() -> str | None:
     pending = broker_sessions.pending_logout(broker)
     if pending is None:
         return None
-    id_token = take_portal_id_token(pending["row"]) if "row" in pending else None
+    id_token = broker_sessions.take_id_token(PortalSession, pending["row"]) \
+        if "row" in pending else None
     return broker_sessions.end_session_url(broker, id_token=id_token,
                                            post_logout_redirect_uri=post_logout_url())
 

@@ -1,6 +1,6 @@
 """Rendering helpers shared by the portal's views: the clinic of the URL, pages, leaving a flow."""
 
-from flask import abort, make_response
+from flask import abort
 
 from app.blueprints.portal.sessions import current_portal_session, current_portal_user, portal_clinic
 from app.core.web import is_fragment_request, redirect_303, render_page
@@ -26,14 +26,6 @@ def page(template: str, clinic: Clinic, *, status: int = 200, push_url=None, **c
     return render_page(template, status=status, push_url=push_url, clinic=clinic,
                        portal_user=logged_in_here(clinic), **ctx)
 
-
-def leave(url: str):
-    """Go to another page with a full page load (htmx: HX-Redirect), e.g. after login or to MitID."""
-    if is_fragment_request():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect_303(url)
 
 
 def advance(url: str, render):

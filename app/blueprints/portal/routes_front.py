@@ -8,7 +8,7 @@ from app.blueprints.clinic_settings.services import enabled_service_links
 from app.blueprints.portal import bp, mitid
 from app.blueprints.portal import services as svc
 from app.blueprints.portal.forms import ButtonForm, ContactForm, LoginForm
-from app.blueprints.portal.pages import clinic_or_404, leave, logged_in_here, page
+from app.blueprints.portal.pages import clinic_or_404, logged_in_here, page
 from app.blueprints.portal.sessions import (
     current_portal_session,
     current_portal_user,
@@ -19,7 +19,7 @@ from app.blueprints.portal.sessions import (
 from app.core.db import get_session
 from app.core.extensions import limiter
 from app.core.forms import normalise_mobile
-from app.core.web import is_fragment_request, redirect_303
+from app.core.web import is_fragment_request, leave, redirect_303
 from app.oidc import citizen_broker
 
 # The outcome pages after a registration's MitID confirmation, by kind.

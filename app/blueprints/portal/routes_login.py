@@ -7,13 +7,14 @@ from app import audit, email_codes
 from app.blueprints.portal import bp, mitid, registration
 from app.blueprints.portal import services as svc
 from app.blueprints.portal.forms import LoginForm, SecurityCodeForm
-from app.blueprints.portal.pages import advance, clinic_or_404, leave, page
+from app.blueprints.portal.pages import advance, clinic_or_404, page
 from app.blueprints.portal.routes_front import front_page
 from app.blueprints.portal.sessions import portal_clinic, start_portal_session
 from app.core.clock import utcnow
 from app.core.db import get_session
 from app.core.extensions import limiter
 from app.core.mailer import MailNotSent
+from app.core.web import leave
 from app.models import Clinic, PortalUser
 from app.oidc import LoginFailed
 from app.security import cpr_index

@@ -6,10 +6,11 @@ from flask_babel import gettext as _
 from app.blueprints.portal import bp, recovery
 from app.blueprints.portal import services as svc
 from app.blueprints.portal.forms import ForgotPasswordForm, NewPasswordForm
-from app.blueprints.portal.pages import clinic_or_404, leave, page
+from app.blueprints.portal.pages import clinic_or_404, page
 from app.blueprints.portal.tokens import check_token
 from app.core.errors import render_error
 from app.core.extensions import limiter
+from app.core.web import leave
 from app.security import cpr_index
 
 

@@ -6,11 +6,11 @@ from flask_babel import gettext as _
 from app import cpr
 from app.blueprints.portal import bp, mitid, registration
 from app.blueprints.portal.forms import ChildRegistrationForm, RegistrationForm
-from app.blueprints.portal.pages import clinic_or_404, leave, page
+from app.blueprints.portal.pages import clinic_or_404, page
 from app.core.clock import today
 from app.core.extensions import limiter
 from app.core.forms import normalise_mobile
-from app.core.web import is_fragment_request, redirect_303
+from app.core.web import is_fragment_request, leave, redirect_303
 
 
 def _closed(clinic):

@@ -103,16 +103,6 @@ def end_portal_session() -> None:
     g.pop("portal_user", None)
 
 
-def take_portal_id_token(row_id: int) -> str | None:
-    """The ID token of an ended portal session, for Log ud at the citizen broker; used once."""
-    db = get_session()
-    row = db.get(PortalSession, row_id)
-    if row is None or row.ended_at is None:
-        return None
-    id_token, row.id_token = row.id_token, None
-    db.commit()
-    return id_token
-
 
 def end_all_portal_sessions(portal_user_id: int) -> None:
     """End every open session of a patient (after a password change); the caller commits."""

@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 from app import consent
 from app.blueprints.portal import services as svc
 from app.blueprints.portal.forms import ButtonForm
-from app.blueprints.portal.pages import clinic_or_404, leave, page
+from app.blueprints.portal.pages import clinic_or_404, page
 from app.blueprints.portal.sessions import current_portal_user, end_portal_session, portal_login_required
 from app.blueprints.portal_data import bp
 from app.blueprints.portal_data.export import portal_export
 from app.core.db import get_session
+from app.core.web import leave
 
 
 @bp.route("/<clinic_key>/vilkaar/accepter", methods=["GET", "POST"])
