@@ -1,14 +1,9 @@
 """Database engine and the per-request session."""
 
-from time import monotonic
-
 from flask import current_app, g
-from sqlalchemy import event, exc
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
-
-# A pooled connection that was used this recently is handed out without a ping first.
-PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def make_engine(url: str, echo: bool = False, *, pool_size: int = 5, max_overflow: int = 10,
@@ -39,6 +34,8 @@ def make_engine(url: str, echo: bool = False, *, pool_size: int = 5, max_overflo
     engine = create_engine(
         url, echo=echo, hide_parameters=True, pool_size=pool_size,
         max_overflow=max_overflow, pool_timeout=pool_timeout,
+        # A connection the server dropped (a restart, a failover) is replaced before use.
+        pool_pre_ping=True,
         # A web request runs on one backend: parallel workers only add start-up time (they are
         # started even for the parts of the patient search that a one-time filter skips).
         # psycopg prepares a statement after five runs, and PostgreSQL may then plan it once for
@@ -48,32 +45,8 @@ def make_engine(url: str, echo: bool = False, *, pool_size: int = 5, max_overflo
         connect_args={"options": "-c max_parallel_workers_per_gather=0 "
                                  "-c plan_cache_mode=force_custom_plan -c jit=off"},
     )
-    _ping_when_idle(engine)
     return engine
 
-
-def _ping_when_idle(engine: Engine) -> None:
-    """Ping a pooled connection before use only when it has been idle for a while.
-
-    pool_pre_ping would cost a round trip on every request; a connection used moments ago is
-    alive unless the server restarted just then, and that error invalidates the whole pool.
-    """
-
-    @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_conn, record):
-        record.info["idle_since"] = monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _checked_out(dbapi_conn, record, _proxy):
-        idle_since = record.info.get("idle_since")
-        if idle_since is not None and monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
-            return
-        try:
-            alive = engine.dialect.do_ping(dbapi_conn)
-        except engine.dialect.loaded_dbapi.Error as error:
-            raise exc.DisconnectionError() from error  # the pool retries with a new connection
-        if alive is False:
-            raise exc.DisconnectionError()
 
 
 def init_app(app) -> None:
