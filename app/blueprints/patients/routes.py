@@ -4,7 +4,6 @@
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlmodel import select
 
 from app import audit
 from app.blueprints.auth.access import current_clinic, require_permission
@@ -119,7 +118,7 @@ def communication(record_id: int):
                                  email=form.email.data, mobile=normalise_mobile(form.mobile.data),
                                  no_mitid=form.no_mitid.data)
         flash(_("Kommunikation er gemt."), "success")
-        user = portal_state(record)["user"]
+        user = portal_svc.find_user(record.cpr_index)
         if user is not None and portal_svc.needs_vouching(user, record) \
                 and not portal_svc.email_vouched(user, record):
             flash(_("Bekræft under Patientportal, at brugerens e-mailadresse tilhører patienten."),
@@ -131,8 +130,7 @@ def communication(record_id: int):
 
 def portal_state(record) -> dict:
     """What the Patientportal tab shows: the CPR's portal user (if any) and its link here."""
-    user = get_session().exec(select(PortalUser).where(
-        PortalUser.cpr_index == record.cpr_index)).first()
+    user = portal_svc.find_user(record.cpr_index)
     vouched_by = get_session().get(StaffUser, record.email_vouched_by) \
         if user is not None and portal_svc.email_vouched(user, record) else None
     return {"user": user, "linked": user is not None and record.portal_user_id == user.id,
