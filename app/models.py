@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.core.clock import utcnow
@@ -55,17 +55,28 @@ class StaffUser(SQLModel, table=True):
 
 
 class MitIDLink(SQLModel, table=True):
-    """The link between one MitID identity (broker `sub`) and one staff account."""
+    """The link between one MitID identity (broker `sub`) and a staff account.
+
+    An account may have several: the private MitID, and one MitID Erhverv identity per
+    organisation (each has its own `sub`; the CVR and professional id come with it).
+    """
 
     __tablename__ = "mitid_link"
+    # One private MitID per account, and one MitID Erhverv identity per organisation.
+    __table_args__ = (Index("uq_mitid_link_account_organisation", "staff_user_id",
+                            text("coalesce(cvr, '')"), unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
-    staff_user_id: int = Field(foreign_key="staff_user.id", unique=True)
+    staff_user_id: int = Field(foreign_key="staff_user.id", index=True)
     sub: str = Field(max_length=200, unique=True)
     idp: str = Field(max_length=40)
     identity_type: str = Field(max_length=20)
     mitid_uuid: str | None = Field(default=None, max_length=64)
+    cvr: str | None = Field(default=None, max_length=8)  # MitID Erhverv: the organisation
+    org_name: str | None = Field(default=None, max_length=200)
+    professional_id: str | None = Field(default=None, max_length=64)
     linked_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
 
     staff_user: StaffUser = Relationship(back_populates="mitid_link")
 
@@ -99,6 +110,11 @@ class Onboarding(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=254)
     mobile: str | None = Field(default=None, max_length=20)
     id_token: str | None = Field(default=None, sa_column=Column(Text))  # for the login session
+    cvr: str | None = Field(default=None, max_length=8)  # a MitID Erhverv identity's
+    org_name: str | None = Field(default=None, max_length=200)
+    professional_id: str | None = Field(default=None, max_length=64)
+    loa: str | None = Field(default=None, max_length=20)  # low | substantial | high
+    broker_sid: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -154,6 +170,12 @@ class LoginSession(SQLModel, table=True):
     ended_reason: str | None = Field(default=None, max_length=40)
     # The broker's ID token of a MitID login: the id_token_hint of the logout at the broker.
     id_token: str | None = Field(default=None, sa_column=Column(Text))
+    # How a MitID login was made, and the broker's session it belongs to (back-channel logout).
+    idp: str | None = Field(default=None, max_length=40)  # mitid | mitid_erhverv
+    loa: str | None = Field(default=None, max_length=20)  # low | substantial | high
+    broker_sub: str | None = Field(default=None, max_length=200, index=True)
+    broker_sid: str | None = Field(default=None, max_length=200, index=True)
+    mitid_link_id: int | None = Field(default=None, foreign_key="mitid_link.id")
 
 
 class AuditEvent(SQLModel, table=True):
@@ -380,6 +402,10 @@ class PortalSession(SQLModel, table=True):
     ended_at: datetime | None = None
     # The citizen broker's ID token of a MitID login: the id_token_hint of the logout there.
     id_token: str | None = Field(default=None, sa_column=Column(Text))
+    idp: str | None = Field(default=None, max_length=40)
+    loa: str | None = Field(default=None, max_length=20)  # low | substantial | high
+    broker_sub: str | None = Field(default=None, max_length=200, index=True)
+    broker_sid: str | None = Field(default=None, max_length=200, index=True)
 
 
 class KioskDevice(SQLModel, table=True):

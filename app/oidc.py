@@ -3,6 +3,7 @@
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import requests
@@ -70,6 +71,32 @@ def id_token_claims_options(client) -> dict:
         options["auth_time"] = {"essential": True, "validate": lambda _claims, value: (
             isinstance(value, int | float) and time.time() - value <= int(max_age) + leeway)}
     return options
+
+
+@dataclass(frozen=True)
+class BrokerLogin:
+    """What a login session keeps of the MitID login it came from.
+
+    id_token is the hint of Log ud at the broker; sub and sid find the session when the broker
+    sends a back-channel logout token; idp and loa say how the person logged in.
+    """
+
+    id_token: str | None = None
+    idp: str | None = None  # mitid | mitid_erhverv
+    loa: str | None = None  # low | substantial | high
+    sub: str | None = None
+    sid: str | None = None
+
+    @classmethod
+    def of(cls, identity) -> "BrokerLogin":
+        """From a verified staff or citizen identity (MitIDIdentity, CitizenIdentity)."""
+        return cls(id_token=identity.id_token, idp=identity.idp, loa=identity.loa,
+                   sub=identity.sub, sid=identity.sid)
+
+    def session_columns(self) -> dict:
+        """The columns of LoginSession and PortalSession that hold it."""
+        return {"id_token": self.id_token, "idp": self.idp, "loa": self.loa,
+                "broker_sub": self.sub, "broker_sid": self.sid}
 
 
 class LoginFailed(Exception):

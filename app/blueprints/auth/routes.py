@@ -22,7 +22,7 @@ from app.core.db import get_session
 from app.core.errors import render_error
 from app.core.extensions import limiter
 from app.core.web import is_fragment_request, leave, redirect_303, render_page
-from app.oidc import LoginFailed, finish_login, staff_broker
+from app.oidc import BrokerLogin, LoginFailed, finish_login, staff_broker
 
 
 def _login_page(form=None, status=200):
@@ -104,7 +104,7 @@ def mitid_callback():
         if not has_access(user, rows):
             return _no_access(user)
         return redirect(log_in(user, method="mitid", rows=rows, preselect_cvr=identity.cvr,
-                               id_token=identity.id_token))
+                               broker=BrokerLogin.of(identity)))
     return _onboard(identity, invitation_id)
 
 

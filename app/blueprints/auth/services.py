@@ -24,6 +24,10 @@ class MitIDIdentity:
     mitid_uuid: str | None
     name: str
     cvr: str | None = None
+    org_name: str | None = None
+    professional_id: str | None = None
+    loa: str | None = None  # low | substantial | high
+    sid: str | None = None  # the broker's session id, when its ID token has one
     id_token: str | None = None  # the broker's raw ID token: the hint of Log ud at the broker
 
 
@@ -38,6 +42,7 @@ def identity_from_claims(id_token: dict, userinfo: dict) -> MitIDIdentity:
         mitid_uuid=userinfo.get("mitid.uuid"),
         name=userinfo.get("mitid.identity_name") or "",
         cvr=userinfo.get("nemlogin.cvr"),
+        sid=id_token.get("sid"),
     )
 
 

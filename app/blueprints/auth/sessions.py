@@ -11,6 +11,7 @@ from app.blueprints.auth.access import keep_clinic
 from app.core.clock import utcnow
 from app.core.db import get_session
 from app.models import Clinic, LoginSession, StaffUser
+from app.oidc import BrokerLogin
 from app.security import new_token, token_hash
 
 # A row's last_seen_at is written at most this often, so most requests need no write.
@@ -34,8 +35,8 @@ class StaffPrincipal(UserMixin):
 
 
 def new_login_session(user: StaffUser, *, method: str, clinic_id: int | None = None,
-                      function: str | None = None,
-                      id_token: str | None = None) -> tuple[LoginSession, str]:
+                      function: str | None = None, broker: BrokerLogin | None = None,
+                      mitid_link_id: int | None = None) -> tuple[LoginSession, str]:
     """A new login session row (not stored yet) and the random cookie token that finds it."""
     token = new_token()
     now = utcnow()
@@ -49,7 +50,8 @@ def new_login_session(user: StaffUser, *, method: str, clinic_id: int | None = N
         created_at=now,
         last_seen_at=now,
         expires_at=now + timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]),
-        id_token=id_token,
+        mitid_link_id=mitid_link_id,
+        **(broker or BrokerLogin()).session_columns(),
     )
     return row, token
 

@@ -13,6 +13,7 @@ from app.blueprints.selection.services import loaded_memberships, log_in
 from app.core.clock import utcnow
 from app.core.db import get_session
 from app.models import EmailCode, Invitation, MitIDLink, Onboarding, StaffUser
+from app.oidc import BrokerLogin
 
 
 class OnboardingError(Exception):
@@ -35,11 +36,14 @@ def begin_onboarding(identity: MitIDIdentity) -> Onboarding:
     if row is None:
         row = Onboarding(sub=identity.sub, idp=identity.idp, identity_type=identity.identity_type,
                          mitid_uuid=identity.mitid_uuid, name=identity.name, created_at=now,
-                         updated_at=now, id_token=identity.id_token)
+                         updated_at=now)
         db.add(row)
     else:
         row.name, row.created_at, row.updated_at = identity.name, now, now
-        row.id_token = identity.id_token
+    # Of the latest MitID login: the login session at the end of the wizard is that login's.
+    row.id_token, row.loa, row.broker_sid = identity.id_token, identity.loa, identity.sid
+    row.cvr, row.org_name = identity.cvr, identity.org_name
+    row.professional_id = identity.professional_id
     db.commit()
     return row
 
@@ -176,4 +180,6 @@ def complete_onboarding(row: Onboarding) -> str:
                  idp=row.idp, identity_type=row.identity_type)
     db.exec(delete(EmailCode).where(EmailCode.onboarding_id == row.id))
     db.delete(row)
-    return log_in(user, method="mitid", rows=loaded_memberships(user), id_token=row.id_token)
+    broker = BrokerLogin(id_token=row.id_token, idp=row.idp, loa=row.loa, sub=row.sub,
+                         sid=row.broker_sid)
+    return log_in(user, method="mitid", rows=loaded_memberships(user), broker=broker)

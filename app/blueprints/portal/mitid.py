@@ -29,6 +29,9 @@ class CitizenIdentity:
     birth_date: date
     mitid_age: int | None
     name: str
+    idp: str = "mitid"
+    loa: str | None = None  # low | substantial | high
+    sid: str | None = None  # the broker's session id, when its ID token has one
     id_token: str | None = None  # the broker's raw ID token: the hint of Log ud at the broker
 
 
@@ -106,7 +109,8 @@ def identity_from_claims(id_token: dict, userinfo: dict) -> CitizenIdentity:
     age = userinfo.get("mitid.age")
     return CitizenIdentity(sub=id_token["sub"], cpr=normalised, birth_date=born,
                            mitid_age=int(age) if age is not None else None,
-                           name=userinfo.get("mitid.identity_name") or "")
+                           name=userinfo.get("mitid.identity_name") or "",
+                           sid=id_token.get("sid"))
 
 
 def finish() -> CitizenIdentity:

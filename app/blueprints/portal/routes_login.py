@@ -16,7 +16,7 @@ from app.core.extensions import limiter
 from app.core.mailer import MailNotSent
 from app.core.web import leave
 from app.models import Clinic, PortalUser
-from app.oidc import LoginFailed
+from app.oidc import BrokerLogin, LoginFailed
 from app.security import cpr_index
 
 LOGIN_KEY = "portal_login"  # {"user", "clinic", "at", "earlier"}: CPR and password were right; code pending
@@ -148,7 +148,7 @@ def mitid_callback():
 def _log_in_with_mitid(clinic, user, identity):
     registration.record_mitid(user, identity)
     svc.login_succeeded(user, clinic, "mitid")
-    start_portal_session(user, clinic, method="mitid", id_token=identity.id_token)
+    start_portal_session(user, clinic, method="mitid", broker=BrokerLogin.of(identity))
     return redirect(svc.next_url(user, clinic))
 
 

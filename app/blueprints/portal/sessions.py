@@ -9,6 +9,7 @@ from sqlmodel import select
 from app.core.clock import utcnow
 from app.core.db import get_session
 from app.models import Clinic, PortalSession, PortalUser
+from app.oidc import BrokerLogin
 from app.security import new_token, token_hash
 
 SESSION_KEY = "portal_token"
@@ -27,7 +28,7 @@ def clear_portal_keys() -> None:
 
 def start_portal_session(portal_user: PortalUser, clinic: Clinic, *, method: str,
                          kiosk_device_id: int | None = None,
-                         id_token: str | None = None) -> PortalSession:
+                         broker: BrokerLogin | None = None) -> PortalSession:
     """Log a patient in at one clinic's portal: end this browser's previous portal session, rotate."""
     end_portal_session()
     if kiosk_device_id is None:  # on a kiosk the session is marked, so it can be found and ended
@@ -38,7 +39,7 @@ def start_portal_session(portal_user: PortalUser, clinic: Clinic, *, method: str
     row = PortalSession(token_hash=token_hash(token), portal_user_id=portal_user.id,
                         clinic_id=clinic.id, method=method, kiosk_device_id=kiosk_device_id,
                         created_at=now, last_seen_at=now, expires_at=now + MAX_SESSION,
-                        id_token=id_token)
+                        **(broker or BrokerLogin()).session_columns())
     db.add(row)
     db.commit()
     clear_portal_keys()  # nothing from before the login survives (wizard state, pending login)

@@ -9,6 +9,7 @@ from app import audit
 from app.blueprints.auth.sessions import enter_login_session, new_login_session
 from app.core.db import get_session
 from app.models import Clinic, LoginSession, Membership, StaffUser
+from app.oidc import BrokerLogin
 
 
 def memberships_of(user: StaffUser) -> list[tuple[Membership, Clinic]]:
@@ -74,11 +75,11 @@ def has_access(user: StaffUser, rows=None) -> bool:
 
 
 def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = None,
-           id_token: str | None = None) -> str:
+           broker: BrokerLogin | None = None, mitid_link_id: int | None = None) -> str:
     """Log in and say where to go: the clinic picker, the function picker or the start page."""
     # rows: memberships_of(user), read by the caller. One commit for the login session, its
     # audit event and what the caller changed before (a reset failure count, an onboarding).
-    # id_token: the broker's ID token of a MitID login, kept on the session for Log ud there.
+    # broker: what the session keeps of a MitID login (Log ud and back-channel logout there).
     choices = _choices(rows, method)
     clinic_id = function = None
     if len(choices) == 1:
@@ -86,7 +87,7 @@ def log_in(user: StaffUser, *, method: str, rows, preselect_cvr: str | None = No
         function = functions[0] if len(functions) == 1 else None
     db = get_session()
     row, token = new_login_session(user, method=method, clinic_id=clinic_id, function=function,
-                                   id_token=id_token)
+                                   broker=broker, mitid_link_id=mitid_link_id)
     db.add(row)
     if clinic_id is not None:
         db.flush()  # the audit event names the session's id
