@@ -49,9 +49,8 @@ class StaffUser(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
     memberships: list["Membership"] = Relationship(back_populates="staff_user")
-    mitid_link: "MitIDLink" = Relationship(
-        back_populates="staff_user", sa_relationship_kwargs={"uselist": False}
-    )
+    # The private MitID and one MitID Erhverv identity per organisation.
+    mitid_links: list["MitIDLink"] = Relationship(back_populates="staff_user")
 
 
 class MitIDLink(SQLModel, table=True):
@@ -78,7 +77,7 @@ class MitIDLink(SQLModel, table=True):
     linked_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
 
-    staff_user: StaffUser = Relationship(back_populates="mitid_link")
+    staff_user: StaffUser = Relationship(back_populates="mitid_links")
 
 
 class Membership(SQLModel, table=True):

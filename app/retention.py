@@ -117,8 +117,9 @@ def _purge_onboardings(db, ids: list[int]) -> None:
 def _delete_staff(db, user: StaffUser) -> None:
     uid = user.id
     emails = [e for e in (user.email, user.pending_email) if e]
-    for model, column in ((MitIDLink, MitIDLink.staff_user_id),
-                          (LoginSession, LoginSession.staff_user_id),
+    # The login sessions first: they name the MitID link they came through.
+    for model, column in ((LoginSession, LoginSession.staff_user_id),
+                          (MitIDLink, MitIDLink.staff_user_id),
                           (Onboarding, Onboarding.staff_user_id),
                           (Invitation, Invitation.staff_user_id),
                           (ConsentRecord, ConsentRecord.staff_user_id)):

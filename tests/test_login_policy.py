@@ -8,7 +8,7 @@ from sqlmodel import select
 from app.models import AuditEvent, LoginSession, OutageFallbackSwitch
 from tests.helpers.db import query_one
 from tests.helpers.http import post_form
-from tests.helpers.staff import login_as, login_with_mitid
+from tests.helpers.staff import link_erhverv, login_as, login_with_mitid
 
 # 2 October 2024 begins at 22:00 UTC on 1 October (Danish summer time).
 BEFORE_CUTOVER = datetime(2024, 10, 1, 21, 59, tzinfo=UTC)
@@ -145,6 +145,8 @@ def test_clinic_picker_refuses_a_clinic_without_membership(client):
 
 
 def test_mitid_erhverv_preselects_the_organisation(client):
+    link_erhverv(client, "mette.kjaer", "10000002")  # her Erhverv identity is linked once
+    post_form(client, "/logout", {}, page="/select/clinic")
     login_with_mitid(client, "mette.kjaer", login_as="10000002")
     page = client.get("/select/clinic").get_data(as_text=True)
     assert 'value="2" checked' in page and 'value="1" checked' not in page

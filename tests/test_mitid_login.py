@@ -12,7 +12,7 @@ from app.simulator import set_fault, set_outage
 from tests.helpers.db import query_one
 from tests.helpers.http import app_path, post_form, query
 from tests.helpers.mitid import walk_simulator
-from tests.helpers.staff import login_with_mitid
+from tests.helpers.staff import link_erhverv, login_with_mitid
 
 
 def test_login_page_offers_nemlog_in(client):
@@ -106,6 +106,9 @@ def test_defective_id_tokens_are_rejected(app, client, simulator, fault, caplog)
 
 
 def test_mitid_erhverv_login_of_an_onboarded_person(client):
+    """A MitID Erhverv identity has a sub of its own: linked once, then it logs straight in."""
+    assert link_erhverv(client, "mette.kjaer", "10000002").location == "/select/clinic"
+    post_form(client, "/logout", {}, page="/select/clinic")
     answer = login_with_mitid(client, "mette.kjaer", login_as="10000002")
     assert answer.location == "/select/clinic"
 

@@ -11,7 +11,7 @@ from .models import LoginSubject
 def id_token_claims(subject: LoginSubject) -> dict:
     """Identity claims of the ID token: who, how and at which level of assurance."""
     return {
-        "sub": subject.identity.sub,
+        "sub": subject.sub,
         "idp": subject.idp,
         "identity_type": subject.identity_type,
         "loa": LOA_SUBSTANTIAL,

@@ -1,9 +1,10 @@
 """Test identities of the MitID simulator and the claims derived from them.
 
-Subject decision: ``sub`` is derived only from the MitID user id, so a person gets the same
-``sub`` whether they log in privately (idp "mitid") or with MitID Erhverv (idp
-"mitid_erhverv"). The relying party links one person to one ``sub``; the organisation a
-professional login acts for is carried separately in the ``nemlogin.*`` claims.
+Subjects, as the real brokers give them: a person's private MitID has one ``sub``, and each
+of their MitID Erhverv identities has its own, different from the private one and from the
+person's identity at another organisation (staff at two clinics get a MitID Erhverv from
+each, seeds/kircacs-mitid-faq.txt; the Erhverv claims come in nemlogin.*:
+https://signaturgruppen-a-s.github.io/signaturgruppen-broker-documentation/idps/mitid-erhverv.html).
 All ids are uuid5 values, so links stored by the app survive simulator restarts.
 """
 
@@ -82,6 +83,7 @@ class Identity:
                 {
                     "cvr": org.cvr,
                     "org_name": org.org_name,
+                    "sub": subject_for(self.mitid_user_id, org.cvr),
                     "persistent_professional_id": self.professional_id(org.cvr),
                 }
                 for org in self.erhverv
@@ -89,9 +91,11 @@ class Identity:
         }
 
 
-def subject_for(mitid_user_id: str) -> str:
-    """The broker `sub` of a MitID user id, the same for private and Erhverv logins."""
-    return str(uuid.uuid5(SUBJECT_NAMESPACE, "sub:" + mitid_user_id))
+def subject_for(mitid_user_id: str, cvr: str | None = None) -> str:
+    """The broker `sub` of a private MitID, or of its MitID Erhverv identity at organisation cvr."""
+    if cvr is None:
+        return str(uuid.uuid5(SUBJECT_NAMESPACE, "sub:" + mitid_user_id))
+    return str(uuid.uuid5(SUBJECT_NAMESPACE, f"sub:erhverv:{cvr}:{mitid_user_id}"))
 
 
 def birth_date_from_cpr(cpr: str) -> date:

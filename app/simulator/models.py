@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin, scope_to_list
 from authlib.oidc.core import AuthorizationCodeMixin
 
-from .identities import Identity, Organisation
+from .identities import Identity, Organisation, subject_for
 
 TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
@@ -75,6 +75,12 @@ class LoginSubject:
     identity: Identity
     organisation: Organisation | None
     auth_time: int
+
+    @property
+    def sub(self) -> str:
+        """Private MitID and each MitID Erhverv identity have their own subject."""
+        return subject_for(self.identity.mitid_user_id,
+                           self.organisation.cvr if self.organisation else None)
 
     @property
     def idp(self) -> str:

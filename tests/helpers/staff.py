@@ -8,7 +8,7 @@ from sqlmodel import select
 from app.blueprints.auth.sessions import USER_ID_KEY
 from app.core.clock import utcnow
 from app.core.db import get_session
-from app.models import Clinic, LoginSession, Membership, StaffUser
+from app.models import Clinic, LoginSession, Membership, MitIDLink, StaffUser
 from app.security import new_token, token_hash
 from tests.helpers.http import app_path, post_form, session_of
 from tests.helpers.mail import code_from
@@ -31,9 +31,37 @@ def login_with_mitid(client, persona: str, **walk):
     return client.get(app_path(back))
 
 
-def onboard_until(client, outbox, persona: str, step: str, email="privat@example.dk"):
-    """Walk the onboarding of a persona up to (not through) `step`."""
-    login_with_mitid(client, persona)
+def confirm_with_mitid(client, persona: str, *, login_as: str | None = None):
+    """Bekræft med dit private MitID on the link step: a second MitID login, back in the app."""
+    start = client.get("/onboarding/link/mitid")
+    assert start.status_code == 302, start.status_code
+    back = walk_simulator(start.location, persona, login_as=login_as,
+                          browser=simulator_browser(client))
+    return client.get(app_path(back))
+
+
+def link_erhverv(client, persona: str, cvr: str, *, confirm_as: str | None = None):
+    """A first login with a MitID Erhverv identity, confirmed with the private MitID."""
+    first = login_with_mitid(client, persona, login_as=cvr)
+    assert first.location == "/onboarding/", first.location
+    return confirm_with_mitid(client, persona, login_as=confirm_as)
+
+
+def not_onboarded(app, legacy_user_id: str) -> None:
+    """Make a seeded onboarded persona one who has not linked MitID yet (as Asger is)."""
+    with app.app_context():
+        db = get_session()
+        user = db.exec(select(StaffUser).where(StaffUser.legacy_user_id == legacy_user_id)).one()
+        for link in db.exec(select(MitIDLink).where(MitIDLink.staff_user_id == user.id)):
+            db.delete(link)
+        user.onboarded_at = None
+        db.commit()
+
+
+def onboard_until(client, outbox, persona: str, step: str, email="privat@example.dk",
+                  login_as: str | None = None):
+    """Walk the onboarding of a persona up to (not through) `step` (login_as: a CVR, Erhverv)."""
+    login_with_mitid(client, persona, login_as=login_as)
     if step == "link":
         return
     user_id, password = STAFF_LOGINS[persona]

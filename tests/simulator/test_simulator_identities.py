@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from app.simulator import add_identity
+from app.simulator import add_identity, subject_for
 from app.simulator.identities import IdentityError, birth_date_from_cpr, build_identity
 
 METTE_CHOICES = [
@@ -34,13 +34,18 @@ def test_mette_professional_login_gives_nemlogin_claims(rp):
     assert len(userinfo["nemlogin.persistent_professional_id"]) == 36
 
 
-def test_mette_has_one_sub_for_private_and_professional_logins(rp):
-    professional = rp.tokens("mette.kjaer", login_as="10000001")
+def test_mette_has_a_sub_of_her_own_for_private_and_each_professional_identity(rp):
+    """Like the brokers: each MitID Erhverv identity is an identity of its own (own `sub`)."""
+    vejle = rp.tokens("mette.kjaer", login_as="10000001")
     # prompt=login: a new login in the same browser, not the session of the first one.
+    aarhus = rp.tokens("mette.kjaer", login_as="10000002", prompt="login")
     private = rp.tokens("mette.kjaer", login_as="private", prompt="login")
-    professional_claims = rp.userinfo(professional["access_token"]).json()
+    professional_claims = rp.userinfo(vejle["access_token"]).json()
+    aarhus_claims = rp.userinfo(aarhus["access_token"]).json()
     private_claims = rp.userinfo(private["access_token"]).json()
-    assert professional_claims["sub"] == private_claims["sub"]
+    assert len({professional_claims["sub"], aarhus_claims["sub"], private_claims["sub"]}) == 3
+    assert private_claims["sub"] == subject_for("mette.kjaer")
+    assert aarhus_claims["sub"] == subject_for("mette.kjaer", "10000002")
     assert private_claims["idp"] == "mitid"
     assert "nemlogin.cvr" not in private_claims
 
@@ -132,4 +137,4 @@ def test_add_identity_helper_with_erhverv(simulator, rp):
     assert claims["mitid.date_of_birth"] == "2002-02-02"
     userinfo = rp.userinfo(rp.tokens("ejer.eksempel", login_as="10000003")["access_token"]).json()
     assert userinfo["nemlogin.org_name"] == "Lægehuset Odense"
-    assert userinfo["sub"] == claims["sub"]
+    assert userinfo["sub"] == claims["erhverv"][0]["sub"] != claims["sub"]

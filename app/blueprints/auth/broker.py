@@ -23,32 +23,41 @@ def callback_url() -> str:
     )
 
 
-def start_login(*, invitation_id: int | None = None, code: int = 302):
+def start_login(*, invitation_id: int | None = None, proves_onboarding: int | None = None,
+                code: int = 302):
     """Send the browser to the broker with state, nonce and PKCE (S256), or explain why not.
 
-    invitation_id rides in authlib's record of this one login (in the signed session, under
-    the login's state), so only the callback of the very same round trip can find it.
+    invitation_id, or proves_onboarding (the pending onboarding of a new MitID Erhverv
+    identity that this login with an identity already linked shall attach), rides in authlib's
+    record of this one login (in the signed session, under the login's state), so only the
+    callback of the very same round trip can find it.
     """
     broker = staff_broker()
     redirect_uri = callback_url()
+    params = broker_sessions.login_params(broker)
+    if proves_onboarding:
+        # The broker's session is the new identity's; ask for a login again so the person can
+        # choose another identity (https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest).
+        params["prompt"] = "login"
     try:
-        found = broker.create_authorization_url(redirect_uri,
-                                                **broker_sessions.login_params(broker))
+        found = broker.create_authorization_url(redirect_uri, **params)
     except (requests.RequestException, ValueError) as exc:
         log.warning("staff broker unreachable at login: %s", type(exc).__name__)
         return failed("unreachable")
     extra = {"invitation_id": invitation_id} if invitation_id else {}
+    if proves_onboarding:
+        extra["proves_onboarding"] = proves_onboarding
     broker.save_authorize_data(redirect_uri=redirect_uri, **extra, **found)
     return redirect(found["url"], code=code)
 
 
-def invitation_of_returning_login() -> int | None:
-    """The invitation the returning login was started for; read before authlib clears the state.
+def started_for() -> dict:
+    """What the returning login was started for; read before authlib clears the state.
 
     Trust it only once authorize_access_token has accepted the same state.
     """
     data = staff_broker().framework.get_state_data(session, request.args.get("state")) or {}
-    return data.get("invitation_id")
+    return {key: data[key] for key in ("invitation_id", "proves_onboarding") if key in data}
 
 
 def post_logout_url() -> str:

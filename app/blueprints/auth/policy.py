@@ -73,4 +73,4 @@ def decide_password_login(user: StaffUser) -> PasswordDecision:
         return PasswordDecision(True, "exempt")
     if fallback_on():
         return PasswordDecision(True, "fallback")
-    return PasswordDecision(False, refusal="mitid_only" if user.mitid_link else "not_linked")
+    return PasswordDecision(False, refusal="mitid_only" if user.mitid_links else "not_linked")

@@ -10,12 +10,17 @@ from app.blueprints.auth import broker as broker_flow
 from app.blueprints.auth.forms import PasswordLoginForm
 from app.blueprints.auth.services import (
     check_legacy_credentials,
-    find_linked_user,
+    find_link,
     identity_from_claims,
+    used_link,
 )
 from app.blueprints.auth.sessions import end_login_session
 from app.blueprints.enrolment.invitations import check_invitation_for
-from app.blueprints.onboarding.routes import forget_onboarding, remember_onboarding
+from app.blueprints.onboarding.routes import (
+    forget_onboarding,
+    link_with_linked_identity,
+    remember_onboarding,
+)
 from app.blueprints.onboarding.services import begin_onboarding
 from app.blueprints.selection.services import has_access, loaded_memberships, log_in
 from app.core.db import get_session
@@ -92,20 +97,24 @@ def mitid_login():
 @limiter.limit("30 per minute")
 def mitid_callback():
     """Finish the OIDC round trip: verify the ID token, then log in or start onboarding."""
-    invitation_id = broker_flow.invitation_of_returning_login()
+    started_for = broker_flow.started_for()
     try:
         identity = finish_login(staff_broker(), identity_from_claims)
     except LoginFailed as exc:
         return broker_flow.failed(exc.kind)
     broker_sessions.settled(staff_broker())  # the broker's session is this person's now
-    user = find_linked_user(identity.sub)
-    if user is not None:
+    if "proves_onboarding" in started_for:  # Bekræft med dit private MitID
+        return link_with_linked_identity(identity, started_for["proves_onboarding"])
+    link = find_link(identity.sub)
+    if link is not None:
+        user = link.staff_user
         rows = loaded_memberships(user)
         if not has_access(user, rows):
             return _no_access(user)
+        used_link(link)
         return redirect(log_in(user, method="mitid", rows=rows, preselect_cvr=identity.cvr,
-                               broker=BrokerLogin.of(identity)))
-    return _onboard(identity, invitation_id)
+                               broker=BrokerLogin.of(identity), mitid_link_id=link.id))
+    return _onboard(identity, started_for.get("invitation_id"))
 
 
 def _onboard(identity, invitation_id: int | None):

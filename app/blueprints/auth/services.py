@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 from sqlmodel import select
 
 from app import audit
@@ -42,6 +42,8 @@ def identity_from_claims(id_token: dict, userinfo: dict) -> MitIDIdentity:
         mitid_uuid=userinfo.get("mitid.uuid"),
         name=userinfo.get("mitid.identity_name") or "",
         cvr=userinfo.get("nemlogin.cvr"),
+        org_name=userinfo.get("nemlogin.org_name"),
+        professional_id=userinfo.get("nemlogin.persistent_professional_id"),
         sid=id_token.get("sid"),
     )
 
@@ -50,11 +52,17 @@ def identity_from_claims(id_token: dict, userinfo: dict) -> MitIDIdentity:
 WITH_MEMBERSHIPS = joinedload(StaffUser.memberships).joinedload(Membership.clinic)
 
 
-def find_linked_user(sub: str) -> StaffUser | None:
-    """The staff account linked to a MitID identity, with its memberships (one SELECT)."""
+def used_link(link: MitIDLink) -> None:
+    """Note a login through this link (shown on Min profil); rides on the login's commit."""
+    link.last_used_at = utcnow()
+
+
+def find_link(sub: str) -> MitIDLink | None:
+    """The link of a MitID identity, with its account and the account's memberships (one SELECT)."""
     return get_session().exec(
-        select(StaffUser).join(MitIDLink, MitIDLink.staff_user_id == StaffUser.id)
-        .where(MitIDLink.sub == sub).options(WITH_MEMBERSHIPS)).unique().first()
+        select(MitIDLink).join(MitIDLink.staff_user).where(MitIDLink.sub == sub)
+        .options(contains_eager(MitIDLink.staff_user).joinedload(StaffUser.memberships)
+                 .joinedload(Membership.clinic))).unique().first()
 
 
 def lock_seconds(failures: int) -> int:
@@ -76,8 +84,8 @@ def check_legacy_credentials(user_id: str, password: str) -> StaffUser | None:
     now = utcnow()
     user = db.exec(
         select(StaffUser).where(StaffUser.legacy_user_id == user_id.strip().lower())
-        # The onboarding's link check reads the MitID link; the login, the memberships.
-        .options(joinedload(StaffUser.mitid_link), WITH_MEMBERSHIPS)
+        # The onboarding's link check reads the MitID links; the login, the memberships.
+        .options(joinedload(StaffUser.mitid_links), WITH_MEMBERSHIPS)
     ).unique().first()
     # Verify even for unknown users and locked accounts so every answer takes the same time.
     correct = verify_password(user.legacy_password_hash if user else None, password)

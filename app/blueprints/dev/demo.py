@@ -29,7 +29,10 @@ def load_personas(path: Path = PERSONAS_FILE) -> dict:
 def seed_demo_data(personas: dict, *, subject_for=None, patients_per_clinic: int = 40) -> dict:
     """Create missing clinics, staff accounts and memberships; link onboarded staff to MitID.
 
-    `subject_for(mitid_user_id)` gives the broker `sub` of a persona (the simulator's rule).
+    `subject_for(mitid_user_id)` gives the broker `sub` of a persona's private MitID (the
+    simulator's rule). Only the private MitID is linked: a persona's MitID Erhverv identities
+    have subs of their own and are linked as a person links them, by confirming with the
+    private MitID at their first login.
     """
     db = get_session()
     counts = {"clinics": 0, "staff": 0, "memberships": 0, "links": 0}
@@ -67,7 +70,7 @@ def seed_demo_data(personas: dict, *, subject_for=None, patients_per_clinic: int
                                       function=FUNCTION_NAMES[function]))
                     counts["memberships"] += 1
         linkable = item.get("onboarded") and item.get("mitid_user_id") and subject_for
-        if linkable and user.mitid_link is None:
+        if linkable and not user.mitid_links:
             db.add(MitIDLink(staff_user_id=user.id, sub=subject_for(item["mitid_user_id"]),
                              idp="mitid", identity_type="private"))
             user.onboarded_at = user.created_at

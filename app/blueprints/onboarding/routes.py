@@ -5,6 +5,9 @@ from flask import flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from app import audit
+from app.blueprints.auth import broker as broker_flow
+from app.blueprints.auth.services import find_link
 from app.blueprints.enrolment import invitations
 from app.blueprints.onboarding import bp
 from app.blueprints.onboarding import services as svc
@@ -15,6 +18,7 @@ from app.core.extensions import limiter
 from app.core.forms import normalise_mobile
 from app.core.mailer import MailNotSent
 from app.core.web import is_fragment_request, redirect_303, render_page
+from app.oidc import BrokerLogin
 
 WIZARD_KEY = "onboarding"  # the signed session holds only {"id", "step"} under this key
 
@@ -159,6 +163,70 @@ def link():
         form.password.data = ""
         return _invalid(row, form, exc)
     return _advance(row)
+
+
+@bp.get("/link/mitid")
+@limiter.limit("20 per minute")
+def confirm_with_mitid():
+    """Bekræft med dit private MitID: a second MitID login, with an identity already linked.
+
+    A GET navigation like NEMLOG-IN (no form, so CSP form-action does not hold its redirect to
+    the broker); the pending onboarding it is for rides in this one login's state.
+    """
+    row, redirect_response = _guard("link")
+    if redirect_response:
+        return redirect_response
+    if not row.cvr:  # only a new MitID Erhverv identity joins an account this way
+        return redirect(url_for("onboarding.link"))
+    return broker_flow.start_login(proves_onboarding=row.id)
+
+
+def link_with_linked_identity(identity, onboarding_id: int):
+    """The callback of Bekræft med dit private MitID: link the pending identity, or say why not.
+
+    Only this browser's own live onboarding (its id in the signed session and in the login's
+    state) can be completed, and only to the account of the identity just logged in with.
+    """
+    row = svc.get_onboarding(onboarding_id) \
+        if (session.get(WIZARD_KEY) or {}).get("id") == onboarding_id else None
+    if row is None or svc.is_expired(row):
+        forget_onboarding()
+        audit.record("mitid_link_refused_expired", actor="anonymous", target_type="onboarding",
+                     target_id=onboarding_id)
+        get_session().commit()
+        return render_error(410, _("Din onboarding er udløbet"), _(
+            "Der er gået for lang tid siden dit login med MitID Erhverv. Log ind med MitID "
+            "Erhverv igen for at knytte det til din brugerkonto."),
+            retry_url=url_for("auth.mitid_login"))
+    try:
+        target = svc.link_with_linked_identity(row, find_link(identity.sub),
+                                               broker=BrokerLogin.of(identity))
+    except IntegrityError:  # linked meanwhile, by another browser
+        get_session().rollback()
+        return _link_refused("taken")
+    except svc.LinkRefused as exc:
+        return _link_refused(exc.reason)
+    return redirect(target)
+
+
+def _link_refused(reason: str):
+    """Why the new MitID identity was not linked (403, Danish); only "unlinked" may retry."""
+    if reason == "unlinked":
+        return render_error(403, _("Dette MitID er ikke knyttet til din brugerkonto"), _(
+            "Det MitID, du bekræftede med, er ikke knyttet til en brugerkonto. Bekræft med dit "
+            "private MitID eller et andet MitID, som du allerede logger ind med."),
+            retry_url=url_for("onboarding.link"))
+    forget_onboarding()
+    texts = {
+        "name": _("Navnet på dit MitID Erhverv passer ikke med navnet på brugerkontoen. Dit "
+                  "MitID Erhverv er ikke knyttet til brugerkontoen."),
+        "cvr": _("Dit MitID Erhverv er til en organisation (CVR), som ikke er en af "
+                 "brugerkontoens klinikker. Dit MitID Erhverv er ikke knyttet til "
+                 "brugerkontoen. Er det en fejl, så kontakt en administrator i din klinik."),
+        "taken": _("Din brugerkonto har allerede et MitID Erhverv til denne organisation. Fjern "
+                   "det under Min profil, hvis du vil knytte et nyt."),
+    }
+    return render_error(403, _("Dit MitID Erhverv kan ikke knyttes"), texts[reason])
 
 
 @bp.route("/contact", methods=["GET", "POST"])

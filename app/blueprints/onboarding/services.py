@@ -7,7 +7,13 @@ from flask_babel import gettext as _
 from sqlmodel import delete, select
 
 from app import audit, consent, email_codes
-from app.blueprints.auth.services import WITH_MEMBERSHIPS, MitIDIdentity, check_legacy_credentials
+from app.blueprints.auth.services import (
+    WITH_MEMBERSHIPS,
+    MitIDIdentity,
+    check_legacy_credentials,
+    used_link,
+)
+from app.blueprints.enrolment.invitations import names_match
 from app.blueprints.onboarding.steps import CODE_PURPOSE, next_step
 from app.blueprints.selection.services import loaded_memberships, log_in
 from app.core.clock import utcnow
@@ -22,6 +28,14 @@ class OnboardingError(Exception):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class LinkRefused(Exception):
+    """A new MitID identity may not join the account; reason (audited) says why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # unlinked | name | cvr | taken
 
 
 def begin_onboarding(identity: MitIDIdentity) -> Onboarding:
@@ -96,13 +110,23 @@ def link_legacy_account(row: Onboarding, *, user_id: str, password: str) -> Staf
         # One message for unknown user, wrong password and locked account (no enumeration).
         raise OnboardingError(_("Forkert bruger ID eller kodeord."), field="password")
     db = get_session()
-    taken = user.mitid_link  # loaded with the account
-    if taken is not None and taken.sub != row.sub:
+    if user.mitid_links:  # loaded with the account
+        # An onboarded account gets another identity only through one already linked (the
+        # legacy password is being phased out): confirm_with_linked_identity.
         db.commit()  # the correct password still resets the failure count
         raise OnboardingError(
+            _("Denne brugerkonto er allerede knyttet til et andet MitID. Knyt dit MitID "
+              "Erhverv ved at bekræfte med dit private MitID.") if row.cvr else
             _("Denne brugerkonto er allerede knyttet til et andet MitID. Kontakt support."),
             field="user_id",
         )
+    if row.cvr and not at_organisation(user, row.cvr):
+        audit.record("mitid_link_refused_cvr", actor="anonymous", target_type="staff_user",
+                     target_id=user.id, idp=row.idp, cvr=row.cvr)
+        db.commit()
+        raise OnboardingError(_("Dit MitID Erhverv er til en organisation (CVR %(cvr)s), som "
+                                "brugerkontoen ikke er tilknyttet.", cvr=row.cvr),
+                              field="user_id")
     row.staff_user_id = user.id
     _forward(row)
     db.commit()
@@ -170,16 +194,68 @@ def complete_onboarding(row: Onboarding) -> str:
                    .options(WITH_MEMBERSHIPS)).unique().one()
     now = utcnow()
     actor = f"staff:{user.id}"
-    db.add(MitIDLink(staff_user_id=user.id, sub=row.sub, idp=row.idp,
-                     identity_type=row.identity_type, mitid_uuid=row.mitid_uuid, linked_at=now))
+    link = _link(user, row, now, actor=actor)
     user.email, user.mobile = row.email, row.mobile
     user.email_verified_at = user.contact_confirmed_at = user.onboarded_at = now
     consent.record_consent(staff_user_id=user.id, action="given", method="onboarding_wizard",
                            actor=actor)
-    audit.record("mitid_linked", actor=actor, target_type="staff_user", target_id=user.id,
-                 idp=row.idp, identity_type=row.identity_type)
     db.exec(delete(EmailCode).where(EmailCode.onboarding_id == row.id))
     db.delete(row)
     broker = BrokerLogin(id_token=row.id_token, idp=row.idp, loa=row.loa, sub=row.sub,
                          sid=row.broker_sid)
-    return log_in(user, method="mitid", rows=loaded_memberships(user), broker=broker)
+    return log_in(user, method="mitid", rows=loaded_memberships(user), broker=broker,
+                  mitid_link_id=link.id, preselect_cvr=row.cvr)
+
+
+def _link(user: StaffUser, row: Onboarding, now, *, actor: str) -> MitIDLink:
+    """Add the link of the onboarding's MitID identity to the account (flushed), audited."""
+    link = MitIDLink(staff_user_id=user.id, sub=row.sub, idp=row.idp,
+                     identity_type=row.identity_type, mitid_uuid=row.mitid_uuid, cvr=row.cvr,
+                     org_name=row.org_name, professional_id=row.professional_id, linked_at=now,
+                     last_used_at=now)
+    db = get_session()
+    db.add(link)
+    db.flush()  # a taken place (private, or this CVR) fails here; the session names the link
+    audit.record("mitid_linked", actor=actor, target_type="staff_user", target_id=user.id,
+                 idp=row.idp, identity_type=row.identity_type, cvr=row.cvr)
+    return link
+
+
+def at_organisation(user: StaffUser, cvr: str) -> bool:
+    """Whether the account is a member of a clinic with this CVR (memberships loaded)."""
+    return any(membership.clinic.cvr == cvr for membership in user.memberships)
+
+
+def link_with_linked_identity(row: Onboarding, proving: MitIDLink | None, *,
+                              broker: BrokerLogin) -> str:
+    """Link the onboarding's MitID Erhverv identity to the account of an identity already linked.
+
+    proving: the link of the MitID login just made in this browser (None: not linked). It
+    proves the account instead of the legacy password; the e-mail was verified and the consent
+    given at the account's onboarding, so neither is asked again. Only to that very account,
+    when its name is the new identity's and the identity's CVR is one of its clinics'; commits.
+    """
+    db = get_session()
+    user = proving.staff_user if proving is not None else None
+    reason = None
+    if user is None or not row.cvr:
+        reason = "unlinked"
+    elif not names_match(user.name, row.name):
+        reason = "name"
+    elif not at_organisation(user, row.cvr):
+        reason = "cvr"
+    elif any(link.cvr == row.cvr for link in user.mitid_links):
+        reason = "taken"  # one MitID Erhverv identity per organisation; remove the old one first
+    if reason is not None:
+        audit.record(f"mitid_link_refused_{reason}",
+                     actor=f"staff:{user.id}" if user is not None else "anonymous",
+                     target_type="onboarding", target_id=row.id, idp=row.idp, cvr=row.cvr)
+        db.commit()
+        raise LinkRefused(reason)
+    now, cvr = utcnow(), row.cvr
+    link = _link(user, row, now, actor=f"staff:{user.id}")
+    used_link(proving)
+    db.exec(delete(EmailCode).where(EmailCode.onboarding_id == row.id))
+    db.delete(row)
+    return log_in(user, method="mitid", rows=loaded_memberships(user), broker=broker,
+                  mitid_link_id=link.id, preselect_cvr=cvr)

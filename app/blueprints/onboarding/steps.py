@@ -72,7 +72,8 @@ def _consent_page(_row) -> dict:
 STEPS = (
     Step("invitation", form=InvitationConfirmForm, heading=_l("Er det dig?"),
          view="confirm_invitation"),
-    Step("link", _l("Knyt konto"), LegacyLoginForm, lambda row: {"name": row.name}),
+    Step("link", _l("Knyt konto"), LegacyLoginForm,
+         lambda row: {"name": row.name, "cvr": row.cvr, "org_name": row.org_name}),
     Step("contact", _l("E-mail og mobil"), ContactForm),
     Step("verify", _l("Verificer kode"), CodeForm, _verify_page),
     Step("consent", _l("Samtykke"), ConsentForm, _consent_page),

@@ -10,10 +10,11 @@ from app import consent
 from app.blueprints.auth.access import confirmation_due
 from app.blueprints.auth.sessions import end_other_session, open_sessions
 from app.blueprints.onboarding.forms import CodeForm, ContactForm
-from app.blueprints.profile import bp, export, services
+from app.blueprints.profile import bp, export, mitid_links, services
 from app.core.db import get_session
+from app.core.errors import render_error
 from app.core.forms import normalise_mobile
-from app.core.web import redirect_303, render_page
+from app.core.web import is_fragment_request, redirect_303, render_page
 
 
 @bp.get("/")
@@ -24,12 +25,52 @@ def show():
     return render_page(
         "profile/show.html",
         user=user,
-        link=user.mitid_link,
+        **_links_context(),
         history=consent.consent_history(staff_user_id=user.id),
         has_consent=consent.has_consent(staff_user_id=user.id),
         consent_text=consent.PROFILE_SHARING_TEXT.split("\n\n"),
         consent_systems=consent.PROFILE_SHARING_SYSTEMS,
     )
+
+
+def _links_context(**extra) -> dict:
+    """What the MitID part of Min profil shows: the links, and which one this session uses."""
+    return {"links": mitid_links.linked_identities(current_user.user.id),
+            "current_link_id": current_user.login_session.mitid_link_id, **extra}
+
+
+def _own_link_or_404(link_id: int):
+    link = mitid_links.find_own_link(current_user.user.id, link_id)
+    if link is None:
+        abort(404)
+    return link
+
+
+@bp.get("/mitid/<int:link_id>/remove")
+@login_required
+def confirm_remove_mitid(link_id: int):
+    """Fjern: are you sure? (a page of its own, or swapped in place of the list by htmx)."""
+    link = _own_link_or_404(link_id)
+    if link.id == current_user.login_session.mitid_link_id:
+        return redirect(url_for("profile.show") + "#mitid-links")
+    return render_page("profile/remove_mitid.html", block="confirm", link=link)
+
+
+@bp.post("/mitid/<int:link_id>/remove")
+@login_required
+def remove_mitid(link_id: int):
+    """Remove a linked MitID identity; not the one this session logged in with (400)."""
+    link = _own_link_or_404(link_id)
+    if not mitid_links.remove_link(link, current_session=current_user.login_session):
+        return render_error(400, _("Dette MitID kan ikke fjernes nu"), _(
+            "Du er logget ind med dette MitID, så det kan ikke fjernes. Log ind med et andet "
+            "MitID, der er knyttet til din brugerkonto, for at fjerne det."))
+    message = _("MitID er fjernet fra din brugerkonto.")
+    if is_fragment_request():
+        return render_page("profile/show.html", block="mitid_links",
+                           **_links_context(removed=message))
+    flash(message, "success")
+    return redirect_303(url_for("profile.show") + "#mitid-links")
 
 
 @bp.post("/consent/withdraw")
