@@ -433,3 +433,49 @@ class RetentionRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     started_at: datetime = Field(default_factory=utcnow)
+
+
+class OIDCClient(SQLModel, table=True):
+    """A sister system (relying party) of Klinikadgang's own OpenID Provider.
+
+    URIs are exact-match lists (JSON); the secret is shown once and only its SHA-256 is kept
+    (it is 32 random bytes, so a slow hash adds nothing but time at every token request).
+    """
+
+    __tablename__ = "oidc_client"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    # client_secret_basic | client_secret_post | private_key_jwt | none (public, PKCE)
+    auth_method: str = Field(max_length=30)
+    secret_hash: str | None = Field(default=None, max_length=64)
+    jwks_uri: str | None = Field(default=None, max_length=500)  # private_key_jwt
+    redirect_uris: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    post_logout_redirect_uris: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    backchannel_logout_uri: str | None = Field(default=None, max_length=500)
+    scopes: str = Field(default="openid", max_length=500)  # space-separated, allowed
+    required_acr: str | None = Field(default=None, max_length=100)
+    login_url: str | None = Field(default=None, max_length=500)  # the start page's link
+    access_token_seconds: int = 300
+    refresh_token_seconds: int = 8 * 3600
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    disabled_at: datetime | None = None
+
+
+class OPSigningKey(SQLModel, table=True):
+    """A signing key of the OpenID Provider, shared by every instance through the database.
+
+    The private JWK is encrypted (OP_KEY_ENCRYPTION_KEYS). The newest unretired key signs;
+    retired keys stay published in the JWKS until the tokens they signed have expired.
+    """
+
+    __tablename__ = "op_signing_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kid: str = Field(max_length=64, unique=True)
+    alg: str = Field(max_length=10)  # ES256 | RS256
+    private_jwk: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    retired_at: datetime | None = None
