@@ -2,6 +2,7 @@
 
 import click
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from app.provider import clients, keys
 
@@ -41,7 +42,8 @@ def add(name, client_id, redirect_uris, post_logout_uris, backchannel_logout_uri
         login_url=login_url, access_token_seconds=access_token_seconds,
         refresh_token_seconds=refresh_token_seconds)
     try:
-        row, secret = clients.add_client(settings, actor=ACTOR)
+        with force_locale("da"):  # the registry's messages are the web UI's (Danish)
+            row, secret = clients.add_client(settings, actor=ACTOR)
     except clients.ClientError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"client_id: {row.client_id}")
@@ -65,7 +67,8 @@ def list_():
 def rotate_secret(client_id):
     """A new secret (printed once); the old one stops working at once."""
     try:
-        secret = clients.rotate_secret(client_id, actor=ACTOR)
+        with force_locale("da"):
+            secret = clients.rotate_secret(client_id, actor=ACTOR)
     except clients.ClientError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"client_secret: {secret}")
@@ -77,7 +80,8 @@ def rotate_secret(client_id):
 def disable(client_id):
     """No new logins or tokens for the client."""
     try:
-        clients.disable_client(client_id, actor=ACTOR)
+        with force_locale("da"):
+            clients.disable_client(client_id, actor=ACTOR)
     except clients.ClientError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{client_id} disabled")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlmodel import select
 
 from app import audit
@@ -27,7 +28,12 @@ _CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 
 class ClientError(ValueError):
-    """A registration that cannot be stored; the message says which field and why."""
+    """A registration that cannot be stored: which field, and why (in Danish, for the form)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
 
 
 @dataclass
@@ -48,50 +54,48 @@ class ClientSettings:
     refresh_token_seconds: int = 8 * 3600
 
 
-def check_uri(uri: str, what: str) -> str:
+def check_uri(uri: str, field: str) -> str:
     """An exact, absolute URI a browser or our server may be sent to; else ClientError."""
     uri = (uri or "").strip()
     parts = urlsplit(uri)
     loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
     production = current_app.config["ENV_NAME"] == "production"
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ClientError(f"{what}: an absolute https URI is needed")
+        raise ClientError(field, _("Skriv en fuld adresse, der begynder med https://."))
     if parts.scheme == "http" and (production or not loopback):
-        raise ClientError(f"{what}: http only on loopback, and never in production")
+        raise ClientError(field, _("Kun https – http kun til 127.0.0.1 uden for produktion."))
     if parts.fragment or "*" in uri or parts.username or parts.password:
-        raise ClientError(f"{what}: no fragment, wildcard or credentials")
+        raise ClientError(field, _("Adressen må ikke have #, * eller brugernavn og adgangskode."))
     return uri
 
 
 def _validate(settings: ClientSettings) -> None:
     if not settings.name.strip():
-        raise ClientError("name: required")
+        raise ClientError("name", _("Skriv systemets navn."))
     if settings.client_id is not None and not _CLIENT_ID.match(settings.client_id):
-        raise ClientError("client_id: 3-64 of a-z, 0-9, . _ -")
+        raise ClientError("client_id", _("3-64 tegn: a-z, 0-9, punktum, bindestreg og _."))
     if not settings.redirect_uris:
-        raise ClientError("redirect_uris: at least one")
-    settings.redirect_uris = [check_uri(u, "redirect_uri") for u in settings.redirect_uris]
-    settings.post_logout_redirect_uris = [check_uri(u, "post_logout_redirect_uri")
+        raise ClientError("redirect_uris", _("Skriv mindst én adresse."))
+    settings.redirect_uris = [check_uri(u, "redirect_uris") for u in settings.redirect_uris]
+    settings.post_logout_redirect_uris = [check_uri(u, "post_logout_redirect_uris")
                                           for u in settings.post_logout_redirect_uris]
-    if settings.backchannel_logout_uri:
-        settings.backchannel_logout_uri = check_uri(settings.backchannel_logout_uri,
-                                                    "backchannel_logout_uri")
-    if settings.login_url:
-        settings.login_url = check_uri(settings.login_url, "login_url")
-    unknown = set(settings.scopes) - set(SCOPES)
-    if "openid" not in settings.scopes or unknown:
-        raise ClientError(f"scopes: openid required; known are {', '.join(SCOPES)}")
+    for name in ("backchannel_logout_uri", "login_url"):
+        if getattr(settings, name):
+            setattr(settings, name, check_uri(getattr(settings, name), name))
+    if "openid" not in settings.scopes or set(settings.scopes) - set(SCOPES):
+        raise ClientError("scopes", _("openid skal være med, og kun kendte scopes: %(known)s.",
+                                      known=", ".join(SCOPES)))
     if settings.auth_method not in AUTH_METHODS:
-        raise ClientError(f"auth_method: one of {', '.join(AUTH_METHODS)}")
+        raise ClientError("auth_method", _("Vælg en af metoderne."))
     if settings.auth_method == "private_key_jwt":
         if not settings.jwks_uri:
-            raise ClientError("jwks_uri: required for private_key_jwt")
+            raise ClientError("jwks_uri", _("private_key_jwt kræver systemets JWKS-adresse."))
         settings.jwks_uri = check_uri(settings.jwks_uri, "jwks_uri")
     if settings.required_acr and settings.required_acr not in ACR_VALUES:
-        raise ClientError(f"required_acr: one of {', '.join(ACR_VALUES)}")
+        raise ClientError("required_acr", _("Vælg et af niveauerne."))
     for name in ("access_token_seconds", "refresh_token_seconds"):
         if not 60 <= getattr(settings, name) <= 30 * 24 * 3600:
-            raise ClientError(f"{name}: between 60 seconds and 30 days")
+            raise ClientError(name, _("Mellem 60 sekunder og 30 dage."))
 
 
 def _new_secret() -> str:
@@ -104,7 +108,7 @@ def add_client(settings: ClientSettings, *, actor: str) -> tuple[OIDCClient, str
     db = get_session()
     client_id = settings.client_id or "kc-" + secrets.token_hex(8)
     if find_client(client_id, include_disabled=True) is not None:
-        raise ClientError("client_id: already registered")
+        raise ClientError("client_id", _("Der findes allerede et system med dette client_id."))
     secret = _new_secret() if settings.auth_method.startswith("client_secret") else None
     row = OIDCClient(
         client_id=client_id, name=settings.name.strip(), auth_method=settings.auth_method,
@@ -140,7 +144,7 @@ def list_clients() -> list[OIDCClient]:
 def _existing(client_id: str) -> OIDCClient:
     row = find_client(client_id, include_disabled=True)
     if row is None:
-        raise ClientError("client_id: not registered")
+        raise ClientError("client_id", _("Systemet findes ikke."))
     return row
 
 
@@ -148,7 +152,7 @@ def rotate_secret(client_id: str, *, actor: str) -> str:
     """A new secret for a secret-authenticated client; the old one stops working at once."""
     row = _existing(client_id)
     if not row.auth_method.startswith("client_secret"):
-        raise ClientError("auth_method: this client has no secret")
+        raise ClientError("auth_method", _("Systemet logger ikke ind med en hemmelighed."))
     secret = _new_secret()
     row.secret_hash, row.updated_at = token_hash(secret), utcnow()
     audit.record("oidc_client_secret_rotated", actor=actor, target_type="oidc_client",
