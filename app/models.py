@@ -479,3 +479,47 @@ class OPSigningKey(SQLModel, table=True):
     private_jwk: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
     retired_at: datetime | None = None
+
+
+class OPAuthorizationCode(SQLModel, table=True):
+    """A code the provider issued to a sister system: single use, short-lived, hash only."""
+
+    __tablename__ = "op_authorization_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    client_id: str = Field(max_length=64)
+    login_session_id: int = Field(foreign_key="login_session.id", index=True)
+    redirect_uri: str = Field(max_length=500)
+    scope: str = Field(max_length=500)
+    nonce: str | None = Field(default=None, max_length=255)
+    code_challenge: str | None = Field(default=None, max_length=128)
+    code_challenge_method: str | None = Field(default=None, max_length=10)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class OPToken(SQLModel, table=True):
+    """Tokens the provider issued: an access token and, with offline_access, a refresh token.
+
+    Only hashes are kept. A refresh rotates: the new row names the same family; presenting a
+    refresh token that was already rotated ends the whole family. Every row names the login
+    session it came from, so ending that session ends them (and tells the client).
+    """
+
+    __tablename__ = "op_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64, index=True)
+    login_session_id: int = Field(foreign_key="login_session.id", index=True)
+    scope: str = Field(max_length=500)
+    access_token_hash: str = Field(max_length=64, unique=True)
+    refresh_token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    code_id: int | None = Field(default=None, foreign_key="op_authorization_code.id")
+    family: str = Field(max_length=32, index=True)
+    issued_at: datetime = Field(default_factory=utcnow)
+    access_expires_at: datetime
+    refresh_expires_at: datetime | None = None
+    rotated_at: datetime | None = None  # its refresh token was used for a new one
+    revoked_at: datetime | None = None

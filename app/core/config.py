@@ -79,6 +79,8 @@ class Config:
     OP_SIGNING_ALG = "ES256"  # of new signing keys: ES256 | RS256
     OP_KEY_ENCRYPTION_KEYS = None  # Fernet keys (comma-separated); generated into instance/
     OP_KEY_RETAIN_SECONDS = 24 * 3600  # a retired signing key stays in the JWKS this long
+    OP_CODE_SECONDS = 60  # an authorization code, single use
+    OP_ID_TOKEN_SECONDS = 300
     OIDC_TIMEOUT = 5  # seconds for calls to the broker
     OIDC_LEEWAY = 30  # seconds of clock skew accepted on ID tokens
 

@@ -5,14 +5,20 @@ of). Built on authlib's server side; clients and signing keys live in the databa
 instance behind one address answers alike.
 """
 
-from flask import Blueprint
+from flask import Blueprint, current_app, request
 
 bp = Blueprint("provider", __name__)
 
 
+def issuer() -> str:
+    """The provider's issuer identifier: configured, or this app's own address."""
+    return (current_app.config.get("OP_ISSUER") or request.host_url).rstrip("/")
+
+
 def init_app(app) -> None:
     """The provider's routes and its CLI."""
-    from app.provider import cli, routes  # noqa: F401  (routes register on bp)
+    from app.provider import cli, routes, server  # noqa: F401  (routes register on bp)
 
+    server.init_app(app)
     app.register_blueprint(bp)
     cli.init_app(app)

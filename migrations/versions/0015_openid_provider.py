@@ -5,7 +5,8 @@ Revises: 0014
 Create Date: 2026-12-07 02:20:00
 
 The sister systems (KirPACS, KirCACS, Kiroviden.dk) log in through Klinikadgang. Their
-registrations and the provider's signing keys live in the database, so that every instance
+registrations, the provider's signing keys, its authorization codes and its tokens (hashes
+only) live in the database, so that every instance
 behind one address signs with the same key and knows the same clients.
 """
 
@@ -59,6 +60,53 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        'op_authorization_code',
+        sa.Column('id', sa.Integer(), nullable=False),
+        _string('code_hash', 64, False),
+        _string('client_id', 64, False),
+        sa.Column('login_session_id', sa.Integer(), nullable=False),
+        _string('redirect_uri', 500, False),
+        _string('scope', 500, False),
+        _string('nonce', 255),
+        _string('code_challenge', 128),
+        _string('code_challenge_method', 10),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('used_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['login_session_id'], ['login_session.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('code_hash'),
+    )
+    op.create_index('ix_op_authorization_code_login_session_id', 'op_authorization_code',
+                    ['login_session_id'])
+    op.create_table(
+        'op_token',
+        sa.Column('id', sa.Integer(), nullable=False),
+        _string('client_id', 64, False),
+        sa.Column('login_session_id', sa.Integer(), nullable=False),
+        _string('scope', 500, False),
+        _string('access_token_hash', 64, False),
+        _string('refresh_token_hash', 64),
+        sa.Column('code_id', sa.Integer(), nullable=True),
+        _string('family', 32, False),
+        sa.Column('issued_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('access_expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('refresh_expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('rotated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('revoked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['login_session_id'], ['login_session.id']),
+        sa.ForeignKeyConstraint(['code_id'], ['op_authorization_code.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('access_token_hash'),
+        sa.UniqueConstraint('refresh_token_hash'),
+    )
+    for column in ('client_id', 'login_session_id', 'family'):
+        op.create_index(f'ix_op_token_{column}', 'op_token', [column])
+
+
 def downgrade() -> None:
+    op.drop_table('op_token')
+    op.drop_table('op_authorization_code')
     op.drop_table('op_signing_key')
     op.drop_table('oidc_client')
