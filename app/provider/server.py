@@ -190,7 +190,8 @@ class CodeGrant(AuthorizationCodeGrant):
         return StoredCode(row, login)
 
     def delete_authorization_code(self, authorization_code):
-        authorization_code.row.used_at = utcnow()  # committed with the token (save_token)
+        authorization_code.row.used_at = utcnow()
+        get_session().commit()
 
     def authenticate_user(self, authorization_code):
         return person_of(authorization_code.row.login_session_id)
@@ -281,7 +282,8 @@ class RefreshGrant(RefreshTokenGrant):
         return refresh_token.person
 
     def revoke_old_credential(self, refresh_token):
-        refresh_token.row.rotated_at = utcnow()  # committed with the new token
+        refresh_token.row.rotated_at = utcnow()
+        get_session().commit()
 
 
 class AccessTokenValidator(BearerTokenValidator):

@@ -1,5 +1,6 @@
 """A sister system as a test drives it: pyoidc (an OpenID Connect client other than authlib)."""
 
+import secrets
 from urllib.parse import parse_qs, urlsplit
 
 from oic.oic import Client
@@ -52,9 +53,9 @@ class SisterSystem:
         self.auth_method = auth_method
         self.state = self.nonce = None
 
-    def authorization_path(self, scope="openid profile email clinic", **extra) -> str:
+    def authorization_path(self, scope="openid profile clinic", **extra) -> str:
         """The path of the authorization request the browser is sent to."""
-        self.state, self.nonce = f"state-{id(self)}", f"nonce-{id(self)}"
+        self.state, self.nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         args = {"response_type": "code", "scope": scope, "redirect_uri": REDIRECT_URI,
                 "state": self.state, "nonce": self.nonce, **extra}
         url = self.rp.construct_AuthorizationRequest(request_args=args).request(
@@ -71,9 +72,11 @@ class SisterSystem:
 
     def exchange(self, code: str, **request_args):
         """Code → tokens; pyoidc verifies the ID token (signature, iss, aud, nonce)."""
+        if self.auth_method == "none":  # a public client names itself and authenticates not
+            request_args = {"client_id": self.rp.client_id, **request_args}
         return self.rp.do_access_token_request(
             state=self.state, request_args={"code": code, **request_args},
-            authn_method=self.auth_method)
+            authn_method="" if self.auth_method == "none" else self.auth_method)
 
     def userinfo(self):
         return self.rp.do_user_info_request(state=self.state, behavior="use_authorization_header")

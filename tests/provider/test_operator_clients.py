@@ -13,7 +13,7 @@ FORM = {"name": "KirCACS", "client_id": "kircacs",
         "post_logout_redirect_uris": "https://kircacs.example/ud",
         "backchannel_logout_uri": "https://kircacs.example/backchannel",
         "scopes": "openid profile clinic", "auth_method": "client_secret_post",
-        "jwks_uri": "", "required_acr": "mitid-substantial", "login_url": "",
+        "required_acr": "mitid-substantial", "login_url": "",
         "access_token_seconds": "300", "refresh_token_seconds": "28800"}
 
 

@@ -81,13 +81,10 @@ def test_unsafe_redirect_uris_are_refused_and_nothing_is_stored(app, uri):
     assert _events(app, "oidc_client_added") == []
 
 
-def test_private_key_jwt_needs_a_jwks_uri_and_gets_no_secret(app):
+def test_private_key_jwt_is_not_offered_yet(app):
     refused = _cli(app, "oidc-client", "add", "--name", "X", "--auth-method", "private_key_jwt",
                    "--redirect-uri", "https://x.example/cb")
-    assert refused.exit_code != 0 and "jwks_uri" in refused.output
-    added = _cli(app, "oidc-client", "add", "--name", "X", "--auth-method", "private_key_jwt",
-                 "--redirect-uri", "https://x.example/cb", "--jwks-uri", "https://x.example/jwks")
-    assert added.exit_code == 0 and "client_secret" not in added.output
+    assert refused.exit_code != 0 and "private_key_jwt" in refused.output
 
 
 def test_loopback_http_is_allowed_outside_production(app):
