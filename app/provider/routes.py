@@ -37,6 +37,7 @@ def discovery():
         "authorization_endpoint": base + url_for("provider.authorize"),
         "token_endpoint": base + url_for("provider.token"),
         "userinfo_endpoint": base + url_for("provider.userinfo"),
+        "end_session_endpoint": base + url_for("provider.end_session"),
         "authorization_response_iss_parameter_supported": True,
         "claims_supported": ["sub", "name", "email", "email_verified", "phone_number",
                              "clinic", "function", "roles", "acr", "amr", "auth_time", "sid"],
@@ -154,3 +155,28 @@ def token():
 def userinfo():
     """The claims of the access token's person, as its scopes allow."""
     return get_server().create_endpoint_response("userinfo")
+
+
+@bp.route("/oidc/logout", methods=["GET", "POST"])
+@csrf.exempt  # a sister system may POST its logout request; without a hint we ask first
+def end_session():
+    """A sister system's Log ud: end the session here and return to the system."""
+    server = get_server()
+    try:
+        found = server.validate_endpoint_request("end_session")
+    except OAuth2Error as error:
+        return _refused(error)
+    confirmed = request.method == "POST" and request.form.get("confirm") == "1"
+    if found.needs_confirmation and current_user.is_authenticated and not confirmed:
+        # No valid id_token_hint: anyone could have sent this browser here (§6).
+        return render_page("provider/confirm_logout.html",
+                           system=found.client.row.name if found.client else None)
+    if confirmed:
+        csrf.protect()
+    if current_user.is_authenticated:
+        audit.record("op_logout", actor=f"staff:{current_user.user.id}",
+                     target_type="oidc_client",
+                     target_id=found.client.client_id if found.client else None)
+        get_session().commit()
+    response = server.create_endpoint_response("end_session", found)
+    return response or redirect(url_for("auth.logged_out"))

@@ -22,6 +22,7 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import AuthorizationCodeMixin, OpenIDCode, UserInfoEndpoint
+from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import current_app
 from sqlmodel import select, update
 
@@ -344,9 +345,39 @@ def init_app(app) -> AuthorizationServer:
     protector = ResourceProtector()
     protector.register_token_validator(AccessTokenValidator())
     server.register_endpoint(ProviderUserInfo(resource_protector=protector))
+    server.register_endpoint(ProviderEndSession())
     app.extensions["oidc_provider"] = server
     return server
 
 
 def get_server() -> AuthorizationServer:
     return current_app.extensions["oidc_provider"]
+
+
+class ProviderEndSession(EndSessionEndpoint):
+    """RP-initiated logout: a sister system's Log ud ends the Klinikadgang session too.
+
+    https://openid.net/specs/openid-connect-rpinitiated-1_0.html, with authlib's endpoint:
+    id_token_hint checked against our keys, post_logout_redirect_uri exact-matched.
+    """
+
+    def get_server_jwks(self):
+        return keys.public_jwks()
+
+    def end_session(self, end_session_request):
+        from flask_login import current_user
+
+        from app import broker_sessions
+        from app.blueprints.auth.sessions import end_login_session
+        from app.oidc import staff_broker
+
+        if not current_user.is_authenticated:
+            return
+        hinted = (end_session_request.id_token_claims or {}).get("sub")
+        if hinted is not None and hinted != claims.subject_of(current_user.user):
+            return  # the hint is someone else's: this browser's person stays logged in
+        row = current_user.login_session
+        method, row_id = row.method, row.id
+        end_login_session(current_user._get_current_object(), reason="sister_logout")
+        if method == "mitid":
+            broker_sessions.logged_out(staff_broker(), row_id=row_id)

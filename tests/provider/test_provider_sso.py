@@ -214,3 +214,58 @@ def test_after_log_ud_tokens_and_refresh_stop_at_once(app, client, kirpacs, live
                                  "refresh_token": tokens["refresh_token"]})
     assert answer.json()["error"] == "invalid_grant"
     assert query_one(app, select(OPToken))[0].revoked_at is None  # it follows the session
+
+
+POST_LOGOUT = "https://kirpacs.example/logged-out"
+
+
+@pytest.fixture
+def kirpacs_logout(app, live_server):
+    client_id, secret = register(app, client_id="kirpacs",
+                                 post_logout_redirect_uris=[POST_LOGOUT])
+    give_consent(app, "jho")
+    return SisterSystem(live_server.url, client_id, secret)
+
+
+def _logout_path(**params):
+    from urllib.parse import urlencode
+
+    return "/oidc/logout?" + urlencode(params)
+
+
+def test_log_ud_in_a_sister_system_ends_the_session_here_and_returns(client, kirpacs_logout):
+    login_as(client, "jonas.holm", function="secretary")
+    tokens = kirpacs_logout.exchange(_code(client, kirpacs_logout))
+    answer = client.get(_logout_path(id_token_hint=tokens["id_token"].jwt,
+                                     post_logout_redirect_uri=POST_LOGOUT, state="s1"))
+    assert answer.status_code == 302 and answer.location == POST_LOGOUT + "?state=s1"
+    assert client.get("/").location.startswith("/login")
+
+
+def test_an_unregistered_post_logout_uri_is_not_redirected_to(client, kirpacs_logout):
+    login_as(client, "jonas.holm", function="secretary")
+    tokens = kirpacs_logout.exchange(_code(client, kirpacs_logout))
+    answer = client.get(_logout_path(id_token_hint=tokens["id_token"].jwt,
+                                     post_logout_redirect_uri="https://evil.example/"))
+    assert "evil.example" not in (answer.location or "")
+
+
+def test_a_logout_without_a_hint_asks_the_person_first(client, kirpacs_logout):
+    login_as(client, "jonas.holm", function="secretary")
+    answer = client.get(_logout_path(client_id="kirpacs"))
+    assert answer.status_code == 200 and "Log ud af Klinikadgang?" in answer.get_data(True)
+    assert client.get("/").status_code == 200  # still logged in
+    assert client.post(_logout_path(client_id="kirpacs"), data={"confirm": "1"}).status_code \
+        == 400  # the confirmation needs its CSRF token
+    post_form(client, _logout_path(client_id="kirpacs"), {"confirm": "1"})
+    assert client.get("/").location.startswith("/login")
+
+
+def test_a_hint_of_another_person_does_not_log_this_one_out(app, client, kirpacs_logout):
+    other = app.test_client()
+    give_consent(app, "mkj")
+    login_as(other, "mette.kjaer", clinic="aarhus")
+    mettes = kirpacs_logout.exchange(_code(other, kirpacs_logout))
+    login_as(client, "jonas.holm", function="secretary")
+    client.get(_logout_path(id_token_hint=mettes["id_token"].jwt))
+    assert client.get("/").status_code == 200
