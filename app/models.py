@@ -523,3 +523,25 @@ class OPToken(SQLModel, table=True):
     refresh_expires_at: datetime | None = None
     rotated_at: datetime | None = None  # its refresh token was used for a new one
     revoked_at: datetime | None = None
+
+
+class OPLogoutDelivery(SQLModel, table=True):
+    """A back-channel logout token still to be delivered to a sister system (a queue row).
+
+    Written in the same transaction that ends the login session, so no restart loses one; any
+    instance may send it; a failure is retried later with a growing wait.
+    """
+
+    __tablename__ = "op_logout_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64, index=True)
+    login_session_id: int = Field(foreign_key="login_session.id", index=True)
+    sid: str = Field(max_length=64)
+    sub: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    delivered_at: datetime | None = None
+    given_up_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=200)

@@ -29,6 +29,7 @@ from app.models import (
     MitIDLink,
     Onboarding,
     OPAuthorizationCode,
+    OPLogoutDelivery,
     OPToken,
     PasswordExemption,
     PatientRecord,
@@ -122,6 +123,7 @@ def _delete_staff(db, user: StaffUser) -> None:
     sessions = select(LoginSession.id).where(LoginSession.staff_user_id == uid)
     # The provider's tokens and codes of the person's sessions go first (they point at them).
     db.exec(delete(OPToken).where(OPToken.login_session_id.in_(sessions)))
+    db.exec(delete(OPLogoutDelivery).where(OPLogoutDelivery.login_session_id.in_(sessions)))
     db.exec(delete(OPAuthorizationCode).where(OPAuthorizationCode.login_session_id.in_(sessions)))
     for model, column in ((MitIDLink, MitIDLink.staff_user_id),
                           (LoginSession, LoginSession.staff_user_id),

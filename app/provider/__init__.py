@@ -17,8 +17,9 @@ def issuer() -> str:
 
 def init_app(app) -> None:
     """The provider's routes and its CLI."""
-    from app.provider import cli, routes, server  # noqa: F401  (routes register on bp)
+    from app.provider import backchannel, cli, routes, server  # noqa: F401  (routes: on bp)
 
     server.init_app(app)
+    backchannel.init_app(app)
     app.register_blueprint(bp)
     cli.init_app(app)

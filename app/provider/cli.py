@@ -1,10 +1,13 @@
 """`flask oidc-client add|list|rotate-secret|disable` and `flask oidc-key rotate`."""
 
+import time
+
 import click
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
-from app.provider import clients, keys
+from app.core.db import close_session
+from app.provider import backchannel, clients, keys
 
 ACTOR = "cli"
 
@@ -100,6 +103,23 @@ def rotate_key(alg):
     click.echo(f"new signing key {row.kid} ({row.alg})")
 
 
+@click.command("oidc-logout-deliver")
+@click.option("--loop", is_flag=True, help="Keep delivering every few seconds (a worker).")
+@click.option("--interval", type=float, default=5.0, show_default=True)
+@with_appcontext
+def deliver(loop, interval):
+    """Send due back-channel logout tokens to the sister systems (any instance may run it)."""
+    while True:
+        counts = backchannel.deliver_due()
+        if counts["delivered"] or counts["failed"] or not loop:
+            click.echo(f"delivered {counts['delivered']}, failed {counts['failed']}")
+        if not loop:
+            return
+        close_session()  # a fresh session (and connection) for the next round
+        time.sleep(interval)
+
+
 def init_app(app) -> None:
     app.cli.add_command(oidc_client)
     app.cli.add_command(oidc_key)
+    app.cli.add_command(deliver)

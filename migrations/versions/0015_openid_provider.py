@@ -6,7 +6,7 @@ Create Date: 2026-12-07 02:20:00
 
 The sister systems (KirPACS, KirCACS, Kiroviden.dk) log in through Klinikadgang. Their
 registrations, the provider's signing keys, its authorization codes and its tokens (hashes
-only) live in the database, so that every instance
+only) and its queue of back-channel logout deliveries live in the database, so that every instance
 behind one address signs with the same key and knows the same clients.
 """
 
@@ -103,9 +103,28 @@ def upgrade() -> None:
     )
     for column in ('client_id', 'login_session_id', 'family'):
         op.create_index(f'ix_op_token_{column}', 'op_token', [column])
+    op.create_table(
+        'op_logout_delivery',
+        sa.Column('id', sa.Integer(), nullable=False),
+        _string('client_id', 64, False),
+        sa.Column('login_session_id', sa.Integer(), nullable=False),
+        _string('sid', 64, False),
+        _string('sub', 64, False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('delivered_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('given_up_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        _string('last_error', 200),
+        sa.ForeignKeyConstraint(['login_session_id'], ['login_session.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    for column in ('client_id', 'login_session_id', 'next_attempt_at'):
+        op.create_index(f'ix_op_logout_delivery_{column}', 'op_logout_delivery', [column])
 
 
 def downgrade() -> None:
+    op.drop_table('op_logout_delivery')
     op.drop_table('op_token')
     op.drop_table('op_authorization_code')
     op.drop_table('op_signing_key')

@@ -8,7 +8,7 @@ from app.blueprints.auth.access import require_operator
 from app.blueprints.operator import bp
 from app.blueprints.operator.forms import ClientActionForm, ClientForm
 from app.core.web import redirect_303, render_page
-from app.provider import clients
+from app.provider import backchannel, clients
 
 
 def _actor() -> str:
@@ -17,7 +17,8 @@ def _actor() -> str:
 
 def _list_page(status=200):
     return render_page("operator/clients.html", rows=clients.list_clients(),
-                       action_form=ClientActionForm(), status=status)
+                       failing=backchannel.failing_clients(), action_form=ClientActionForm(),
+                       status=status)
 
 
 @bp.get("/klienter")
