@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     logfilter.install("werkzeug", "gunicorn.access")
 
+    from app import provider
     from app.blueprints import (
         audit_log,
         auth,
@@ -59,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(memberships.bp)
     app.register_blueprint(exemptions.bp)
     app.register_blueprint(enrolment.bp)
+    provider.init_app(app)
     from app.blueprints import approvals, kiosk, portal, portal_data
 
     app.register_blueprint(portal.bp)

@@ -432,3 +432,115 @@ class RetentionRun(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     started_at: datetime = Field(default_factory=utcnow)
+
+
+class OIDCClient(SQLModel, table=True):
+    """A sister system (relying party) of Klinikadgang's own OpenID Provider.
+
+    URIs are exact-match lists (JSON); the secret is shown once and only its SHA-256 is kept
+    (it is 32 random bytes, so a slow hash adds nothing but time at every token request).
+    """
+
+    __tablename__ = "oidc_client"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    # client_secret_basic | client_secret_post | private_key_jwt | none (public, PKCE)
+    auth_method: str = Field(max_length=30)
+    secret_hash: str | None = Field(default=None, max_length=64)
+    jwks_uri: str | None = Field(default=None, max_length=500)  # private_key_jwt
+    redirect_uris: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    post_logout_redirect_uris: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    backchannel_logout_uri: str | None = Field(default=None, max_length=500)
+    scopes: str = Field(default="openid", max_length=500)  # space-separated, allowed
+    required_acr: str | None = Field(default=None, max_length=100)
+    login_url: str | None = Field(default=None, max_length=500)  # the start page's link
+    access_token_seconds: int = 300
+    refresh_token_seconds: int = 8 * 3600
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    disabled_at: datetime | None = None
+
+
+class OPSigningKey(SQLModel, table=True):
+    """A signing key of the OpenID Provider, shared by every instance through the database.
+
+    The private JWK is encrypted (OP_KEY_ENCRYPTION_KEYS). The newest unretired key signs;
+    retired keys stay published in the JWKS until the tokens they signed have expired.
+    """
+
+    __tablename__ = "op_signing_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kid: str = Field(max_length=64, unique=True)
+    alg: str = Field(max_length=10)  # ES256 | RS256
+    private_jwk: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    retired_at: datetime | None = None
+
+
+class OPAuthorizationCode(SQLModel, table=True):
+    """A code the provider issued to a sister system: single use, short-lived, hash only."""
+
+    __tablename__ = "op_authorization_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    client_id: str = Field(max_length=64)
+    login_session_id: int = Field(foreign_key="login_session.id", index=True)
+    redirect_uri: str = Field(max_length=500)
+    scope: str = Field(max_length=500)
+    nonce: str | None = Field(default=None, max_length=255)
+    code_challenge: str | None = Field(default=None, max_length=128)
+    code_challenge_method: str | None = Field(default=None, max_length=10)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class OPToken(SQLModel, table=True):
+    """Tokens the provider issued: an access token and, with offline_access, a refresh token.
+
+    Only hashes are kept. A refresh rotates: the new row names the same family; presenting a
+    refresh token that was already rotated ends the whole family. Every row names the login
+    session it came from, so ending that session ends them (and tells the client).
+    """
+
+    __tablename__ = "op_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64, index=True)
+    login_session_id: int = Field(foreign_key="login_session.id", index=True)
+    scope: str = Field(max_length=500)
+    access_token_hash: str = Field(max_length=64, unique=True)
+    refresh_token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    code_id: int | None = Field(default=None, foreign_key="op_authorization_code.id")
+    family: str = Field(max_length=32, index=True)
+    issued_at: datetime = Field(default_factory=utcnow)
+    access_expires_at: datetime
+    refresh_expires_at: datetime | None = None
+    rotated_at: datetime | None = None  # its refresh token was used for a new one
+    revoked_at: datetime | None = None
+
+
+class OPLogoutDelivery(SQLModel, table=True):
+    """A back-channel logout token still to be delivered to a sister system (a queue row).
+
+    Written in the same transaction that ends the login session, so no restart loses one; any
+    instance may send it; a failure is retried later with a growing wait.
+    """
+
+    __tablename__ = "op_logout_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: str = Field(max_length=64, index=True)
+    login_session_id: int = Field(foreign_key="login_session.id", index=True)
+    sid: str = Field(max_length=64)
+    sub: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    delivered_at: datetime | None = None
+    given_up_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=200)

@@ -28,6 +28,9 @@ from app.models import (
     Membership,
     MitIDLink,
     Onboarding,
+    OPAuthorizationCode,
+    OPLogoutDelivery,
+    OPToken,
     PasswordExemption,
     PatientRecord,
     PortalSession,
@@ -117,7 +120,12 @@ def _purge_onboardings(db, ids: list[int]) -> None:
 def _delete_staff(db, user: StaffUser) -> None:
     uid = user.id
     emails = [e for e in (user.email, user.pending_email) if e]
-    # The login sessions first: they name the MitID link they came through.
+    sessions = select(LoginSession.id).where(LoginSession.staff_user_id == uid)
+    # The provider's tokens and codes of the person's sessions go first (they point at them).
+    db.exec(delete(OPToken).where(OPToken.login_session_id.in_(sessions)))
+    db.exec(delete(OPLogoutDelivery).where(OPLogoutDelivery.login_session_id.in_(sessions)))
+    db.exec(delete(OPAuthorizationCode).where(OPAuthorizationCode.login_session_id.in_(sessions)))
+    # Then the login sessions: they name the MitID link they came through.
     for model, column in ((LoginSession, LoginSession.staff_user_id),
                           (MitIDLink, MitIDLink.staff_user_id),
                           (Onboarding, Onboarding.staff_user_id),

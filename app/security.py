@@ -89,18 +89,22 @@ def token_hash(token: str) -> str:
 _fernets: dict[str, MultiFernet] = {}
 
 
-def _cpr_fernet() -> MultiFernet:
-    """The CPR keys (newest first) as one MultiFernet, made once per configured key list.
+def fernet_for(configured: str) -> MultiFernet:
+    """Comma-separated Fernet keys (newest first) as one MultiFernet, made once per key list.
 
     A patient list shows 25 masked CPR numbers: parsing the keys for each would cost more than
     the decryption.
     """
-    configured = current_app.config["CPR_ENCRYPTION_KEYS"]
     fernet = _fernets.get(configured)
     if fernet is None:
         keys = [k.strip() for k in configured.split(",") if k.strip()]
         fernet = _fernets[configured] = MultiFernet([Fernet(k.encode()) for k in keys])
     return fernet
+
+
+def _cpr_fernet() -> MultiFernet:
+    """The CPR keys."""
+    return fernet_for(current_app.config["CPR_ENCRYPTION_KEYS"])
 
 
 def encrypt_cpr(cpr: str) -> str:

@@ -23,6 +23,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 STACK_SECRET_KEY = "stack-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
 STACK_CPR_KEY = "mT0m0rV0v1Y4y0Q2ZrJkUoJkq6o2yGJx1Xc0mI3b8nQ="
 STACK_CPR_INDEX_KEY = "stack-cpr-index-key"
+STACK_OP_KEY = "Zq2w7r0PbNQ0b2dM6tV4yJmQ8xXcE5kH1sLpA9uRfGo="
 
 
 def free_port() -> int:
@@ -176,6 +177,8 @@ def app_environment(*, database_url: str, redis_url: str | None, mail_port: int,
         "SECRET_KEY": STACK_SECRET_KEY,
         "CPR_ENCRYPTION_KEYS": STACK_CPR_KEY,
         "CPR_INDEX_KEY": STACK_CPR_INDEX_KEY,
+        "OP_KEY_ENCRYPTION_KEYS": STACK_OP_KEY,
+        "OP_ISSUER": "http://127.0.0.1",  # the stack's instances are one provider
         "MAIL_SERVER": LOOPBACK,
         "MAIL_PORT": str(mail_port),
         "RATELIMIT_KEY_PREFIX": key_prefix,

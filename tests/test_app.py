@@ -29,7 +29,8 @@ def _production_config(database_url: str, **overrides) -> dict:
     return {"ENV_NAME": "production", "SIMULATOR_ENABLED": False, "SECRET_KEY": "a-real-secret",
             "DATABASE_URL": database_url, "CPR_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "CPR_INDEX_KEY": "k", "SESSION_COOKIE_SECURE": True, "RATELIMIT_ENABLED": False,
-            **overrides}
+            "OP_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "OP_ISSUER": "https://login.klinikadgang.example", **overrides}
 
 
 @pytest.mark.parametrize("overrides", [
@@ -338,3 +339,9 @@ def test_cpr_shaped_numbers_are_redacted_from_access_logs():
                  '"GET /clinic/patients/?q=030344%2D1357 HTTP/1.1"'):
         assert "1357" not in redact(line) and "[cpr]" in redact(line)
     assert redact("GET /clinic/patients/?page=2 200") == "GET /clinic/patients/?page=2 200"
+
+
+@pytest.mark.parametrize("missing", ["OP_KEY_ENCRYPTION_KEYS", "OP_ISSUER"])
+def test_production_needs_the_providers_key_encryption_and_issuer(tmp_path, missing):
+    with pytest.raises(RuntimeError, match=missing):
+        create_app(_production_config(f"sqlite:///{tmp_path}/p.db", **{missing: None}))

@@ -74,6 +74,13 @@ class Config:
     STAFF_BROKER_POST_LOGOUT_REDIRECT_URI = None  # default: this app's /auth/logget-ud
     # Seconds: sent as max_age, so the broker asks for MitID again once a login is older.
     STAFF_BROKER_MAX_AGE = None  # None: not sent (the broker's own session length applies)
+    # Klinikadgang's own OpenID Provider (the login of the sister systems).
+    OP_ISSUER = None  # e.g. https://login.klinikadgang.dk; default: this app's own address
+    OP_SIGNING_ALG = "ES256"  # of new signing keys: ES256 | RS256
+    OP_KEY_ENCRYPTION_KEYS = None  # Fernet keys (comma-separated); generated into instance/
+    OP_KEY_RETAIN_SECONDS = 24 * 3600  # a retired signing key stays in the JWKS this long
+    OP_CODE_SECONDS = 60  # an authorization code, single use
+    OP_ID_TOKEN_SECONDS = 300
     OIDC_TIMEOUT = 5  # seconds for calls to the broker
     OIDC_LEEWAY = 30  # seconds of clock skew accepted on ID tokens
 
@@ -162,6 +169,8 @@ def finalise(app) -> None:
             raise RuntimeError("Production refuses to start with the MitID simulator enabled.")
         if not cfg.get("CPR_ENCRYPTION_KEYS") or not cfg.get("CPR_INDEX_KEY"):
             raise RuntimeError("Production needs CPR_ENCRYPTION_KEYS and CPR_INDEX_KEY.")
+        if not cfg.get("OP_KEY_ENCRYPTION_KEYS") or not cfg.get("OP_ISSUER"):
+            raise RuntimeError("Production needs OP_KEY_ENCRYPTION_KEYS and OP_ISSUER.")
         if not cfg["SESSION_COOKIE_SECURE"]:
             raise RuntimeError("Production needs SESSION_COOKIE_SECURE=true (served over TLS).")
     _choose_custody_source(cfg)
@@ -172,6 +181,9 @@ def finalise(app) -> None:
         cfg["SECRET_KEY"] = _instance_secret(instance, "secret_key", lambda: secrets.token_hex(32))
     if not cfg.get("CPR_ENCRYPTION_KEYS"):
         cfg["CPR_ENCRYPTION_KEYS"] = _instance_secret(instance, "cpr_encryption_key", _fernet_key)
+    if not cfg.get("OP_KEY_ENCRYPTION_KEYS"):
+        cfg["OP_KEY_ENCRYPTION_KEYS"] = _instance_secret(instance, "op_key_encryption_key",
+                                                         _fernet_key)
     if not cfg.get("CPR_INDEX_KEY"):
         cfg["CPR_INDEX_KEY"] = _instance_secret(
             instance, "cpr_index_key", lambda: secrets.token_hex(32)

@@ -60,6 +60,7 @@ SECURITY_HEADERS = (
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+CACHEABLE_ENDPOINTS = frozenset({"static", "provider.discovery", "provider.jwks"})
 
 
 def _security_headers(response):
@@ -69,8 +70,9 @@ def _security_headers(response):
         else SECURITY_HEADERS
     for name, value in wanted:
         headers.setdefault(name, value)
-    # Pages may carry personal data: no browser or proxy cache keeps them; assets may be cached.
-    if request.endpoint != "static":
+    # Pages may carry personal data: no browser or proxy cache keeps them; assets may be cached,
+    # and so may the provider's public documents (discovery, JWKS), which say for how long.
+    if request.endpoint not in CACHEABLE_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
     response.vary.add("HX-Request")
     return response

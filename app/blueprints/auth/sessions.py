@@ -12,6 +12,7 @@ from app.core.clock import utcnow
 from app.core.db import get_session
 from app.models import Clinic, LoginSession, StaffUser
 from app.oidc import BrokerLogin
+from app.provider import flow
 from app.security import new_token, token_hash
 
 # A row's last_seen_at is written at most this often, so most requests need no write.
@@ -60,9 +61,9 @@ def enter_login_session(user: StaffUser, row: LoginSession, token: str, *,
                         preselect_cvr: str | None = None) -> StaffPrincipal:
     """Log the user in on a stored login session, rotating the cookie session."""
     lang = session.get("lang")
-    kept = broker_sessions.kept_across_rotation()
+    kept = broker_sessions.kept_across_rotation() | flow.kept_across_rotation()
     session.clear()  # rotation: nothing from before the login survives but the language
-    session.update(kept)  # and what the brokers still have open in this browser
+    session.update(kept)  # what the brokers have open, and a sister system's waiting login
     if lang:
         session["lang"] = lang
     if preselect_cvr:

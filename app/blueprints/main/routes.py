@@ -15,6 +15,7 @@ from app.core.errors import RETRY_AFTER_SECONDS
 from app.core.health import readiness
 from app.core.web import redirect_303, render_page
 from app.models import Clinic, Membership
+from app.provider import flow
 
 
 def _safe_next(target: str | None) -> str:
@@ -47,6 +48,9 @@ def index():
         return redirect(url_for("profile.confirm"))
     if login_session.function is None and clinic_choices(current_user.user, login_session):
         return redirect(url_for("selection.choose_clinic"))
+    waiting = flow.take_return()
+    if waiting:  # a sister system's login asked for this one: back to it with a code
+        return redirect(waiting)
     rows = get_session().exec(
         select(Membership, Clinic)
         .join(Clinic, Membership.clinic_id == Clinic.id)

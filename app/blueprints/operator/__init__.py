@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
-from app.blueprints.operator import enrolments, exemptions, routes  # noqa: E402,F401
+from app.blueprints.operator import clients, enrolments, exemptions, routes  # noqa: E402,F401

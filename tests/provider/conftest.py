@@ -1,0 +1,10 @@
+"""The provider's tests: its issuer is the live server, which pyoidc talks to over HTTP."""
+
+import pytest
+
+from tests.conftest import LIVE_PORT
+
+
+@pytest.fixture
+def app_config(app_config):
+    return {**app_config, "OP_ISSUER": f"http://127.0.0.1:{LIVE_PORT}"}
