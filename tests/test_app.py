@@ -9,6 +9,13 @@ from tests.helpers.http import post_form
 from tests.helpers.servers import TcpProxy
 from tests.helpers.staff import login_as
 
+# Brokers of a real deployment: production refuses the simulator's (tests/test_broker_profiles.py).
+REAL_BROKERS = {
+    f"{prefix}_{name}": value for prefix in ("STAFF_BROKER", "CITIZEN_BROKER")
+    for name, value in (("METADATA_URL", "https://broker.example/.well-known/openid-configuration"),
+                        ("CLIENT_ID", f"clinic-{prefix.lower()}"),
+                        ("CLIENT_SECRET", "from-the-vault"))}
+
 
 @pytest.mark.parametrize("overrides", [
     {"SIMULATOR_ENABLED": True, "SECRET_KEY": "a-real-secret-from-the-vault"},
@@ -18,7 +25,7 @@ from tests.helpers.staff import login_as
 def test_production_refuses_unsafe_settings(tmp_path, overrides):
     config = {"ENV_NAME": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite",
               "CPR_ENCRYPTION_KEYS": "x", "CPR_INDEX_KEY": "y", "SESSION_COOKIE_SECURE": True,
-              **overrides}
+              **REAL_BROKERS, **overrides}
     with pytest.raises(RuntimeError):
         create_app(config)
 
@@ -29,7 +36,7 @@ def _production_config(database_url: str, **overrides) -> dict:
     return {"ENV_NAME": "production", "SIMULATOR_ENABLED": False, "SECRET_KEY": "a-real-secret",
             "DATABASE_URL": database_url, "CPR_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "CPR_INDEX_KEY": "k", "SESSION_COOKIE_SECURE": True, "RATELIMIT_ENABLED": False,
-            **overrides}
+            **REAL_BROKERS, **overrides}
 
 
 @pytest.mark.parametrize("overrides", [
