@@ -4,7 +4,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
@@ -12,15 +12,17 @@ from authlib.integrations.flask_client import OAuth
 from flask import current_app
 from joserfc.errors import JoseError
 
+from app import audit, broker_profiles
+from app.broker_profiles import BROKERS
+from app.core.db import get_session
+
 log = logging.getLogger(__name__)
 Identity = TypeVar("Identity")
-
-# Each registered client and the prefix of its settings in the config.
-BROKERS = {"staff_broker": "STAFF_BROKER", "citizen_broker": "CITIZEN_BROKER"}
 
 
 def init_app(app) -> None:
     """Register the staff and citizen broker clients on an OAuth registry owned by this app."""
+    broker_profiles.check_config(app.config)
     oauth = OAuth(app)
     for name, prefix in BROKERS.items():
         oauth.register(
@@ -100,20 +102,33 @@ class BrokerLogin:
 
 
 class LoginFailed(Exception):
-    """The broker's answer was refused; kind is expired, cancelled, unreachable or invalid."""
+    """The broker's answer was refused.
+
+    kind is expired, cancelled, unreachable, invalid, or (a verified answer the app does not
+    accept) unknown_idp or low_assurance.
+    """
 
     def __init__(self, kind: str):
         super().__init__(kind)
         self.kind = kind
 
 
-def finish_login(client, identity_from_claims: Callable[[dict, dict], Identity]) -> Identity:
-    """Finish the authorization at the callback and read the identity, or raise LoginFailed."""
+def finish_login(client, identity_from_claims: Callable[[dict], Identity]) -> Identity:
+    """Finish the authorization at the callback and read the identity, or raise LoginFailed.
+
+    identity_from_claims builds the area's identity from the broker profile's reading of the
+    claims (broker_profiles.claims_of), once the login's kind and assurance level are accepted.
+    """
     who = client.name.removesuffix("_broker")
     try:
         token = client.authorize_access_token(leeway=current_app.config["OIDC_LEEWAY"],
                                               claims_options=id_token_claims_options(client))
-        identity = identity_from_claims(token["userinfo"], client.userinfo(token=token))
+        claims = broker_profiles.claims_of(client.name, token["userinfo"],
+                                           client.userinfo(token=token))
+        refused = broker_profiles.refusal(client.name, claims["idp"], claims["loa"])
+        if refused:
+            _refuse(client, refused, claims)
+        identity = identity_from_claims(claims)
         identity.id_token = token["id_token"]  # kept server-side: the hint of Log ud at the broker
         return identity
     # Only the error's type or code is logged: the token and claims hold personal data.
@@ -129,3 +144,14 @@ def finish_login(client, identity_from_claims: Callable[[dict, dict], Identity])
     except (JoseError, ValueError, KeyError) as exc:
         log.warning("%s ID token rejected: %s", who, type(exc).__name__)
         raise LoginFailed("invalid") from None
+
+
+def _refuse(client, kind: str, claims: dict) -> NoReturn:
+    """Audit a verified login that is not accepted (how it was made, nothing of who), then raise."""
+    who = client.name.removesuffix("_broker")
+    log.info("%s MitID login refused: %s", who, kind)
+    audit.record("mitid_login_refused_assurance", actor="anonymous", broker=who, reason=kind,
+                 idp=claims["idp"], loa=claims["loa"],
+                 required=current_app.config[f"{BROKERS[client.name]}_MIN_LOA"])
+    get_session().commit()
+    raise LoginFailed(kind)

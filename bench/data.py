@@ -97,7 +97,7 @@ def app_config(database_url: str, mail_port: int = 25) -> dict:
         "SECRET_KEY": stack.STACK_SECRET_KEY, "CPR_ENCRYPTION_KEYS": stack.STACK_CPR_KEY,
         "CPR_INDEX_KEY": stack.STACK_CPR_INDEX_KEY, "MAIL_SERVER": stack.LOOPBACK,
         "MAIL_PORT": mail_port, "RATELIMIT_ENABLED": False, "REDIS_URL": None,
-        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_SECURE": True, "ALLOW_SIMULATOR_BROKER_IN_PRODUCTION": True,
     }
 
 

@@ -183,6 +183,8 @@ def app_environment(*, database_url: str, redis_url: str | None, mail_port: int,
         "MAIL_PORT": str(mail_port),
         "RATELIMIT_KEY_PREFIX": key_prefix,
         "SESSION_COOKIE_SECURE": "true",  # production requires it; clients here send it over http
+        # The stack logs in at the MitID simulator with its development clients.
+        "ALLOW_SIMULATOR_BROKER_IN_PRODUCTION": "true",
         "PYTHONDONTWRITEBYTECODE": "1",
     })
     env.pop("REDIS_URL", None)

@@ -15,6 +15,7 @@ from app.core.migrate import upgrade
 from app.simulator import (
     create_simulator_app,
     serve_simulator,
+    set_assurance,
     set_fault,
     set_outage,
     subject_for,
@@ -111,11 +112,12 @@ def simulator_server():
 
 @pytest.fixture
 def simulator(simulator_server):
-    """The simulator for one test; outage and faults are reset afterwards."""
+    """The simulator for one test; outage, faults and assurance are reset afterwards."""
     _server, sim_app = simulator_server
     yield sim_app
     set_outage(sim_app, False)
     set_fault(sim_app, None)
+    set_assurance(sim_app, None)
 
 
 @pytest.fixture

@@ -9,6 +9,13 @@ from tests.helpers.http import post_form
 from tests.helpers.servers import TcpProxy
 from tests.helpers.staff import login_as
 
+# Brokers of a real deployment: production refuses the simulator's (see below).
+REAL_BROKERS = {
+    f"{prefix}_{name}": value for prefix in ("STAFF_BROKER", "CITIZEN_BROKER")
+    for name, value in (("METADATA_URL", "https://broker.example/.well-known/openid-configuration"),
+                        ("CLIENT_ID", f"clinic-{prefix.lower()}"),
+                        ("CLIENT_SECRET", "from-the-vault"))}
+
 
 @pytest.mark.parametrize("overrides", [
     {"SIMULATOR_ENABLED": True, "SECRET_KEY": "a-real-secret-from-the-vault"},
@@ -18,7 +25,7 @@ from tests.helpers.staff import login_as
 def test_production_refuses_unsafe_settings(tmp_path, overrides):
     config = {"ENV_NAME": "production", "DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite",
               "CPR_ENCRYPTION_KEYS": "x", "CPR_INDEX_KEY": "y", "SESSION_COOKIE_SECURE": True,
-              **overrides}
+              **REAL_BROKERS, **overrides}
     with pytest.raises(RuntimeError):
         create_app(config)
 
@@ -30,7 +37,8 @@ def _production_config(database_url: str, **overrides) -> dict:
             "DATABASE_URL": database_url, "CPR_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "CPR_INDEX_KEY": "k", "SESSION_COOKIE_SECURE": True, "RATELIMIT_ENABLED": False,
             "OP_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "OP_ISSUER": "https://login.klinikadgang.example", **overrides}
+            "OP_ISSUER": "https://login.klinikadgang.example",
+            **REAL_BROKERS, **overrides}
 
 
 @pytest.mark.parametrize("overrides", [
@@ -54,6 +62,39 @@ def test_production_starts_with_safe_settings_and_no_dev_pages(database_url):
     assert {"secure", "httponly", "path"} <= attributes and "domain" not in attributes
     assert "; Path=/;" in cookie + ";" and "SameSite=Lax" in cookie
     app.extensions["db_engine"].dispose()
+
+
+# Production: real brokers only, unless a test stack says it runs against the simulator.
+def _production(tmp_path, **overrides) -> dict:
+    return _production_config(f"sqlite:///{tmp_path}/p.db", **overrides)
+
+
+@pytest.mark.parametrize("overrides", [
+    {"STAFF_BROKER_METADATA_URL": "http://127.0.0.1:5001/.well-known/openid-configuration"},
+    {"CITIZEN_BROKER_METADATA_URL": "http://localhost:5001/.well-known/openid-configuration"},
+    {"STAFF_BROKER_CLIENT_ID": "klinikadgang-staff"},
+    {"CITIZEN_BROKER_CLIENT_SECRET": "dev-citizen-secret"},
+])
+def test_production_refuses_a_broker_at_the_simulator(tmp_path, overrides):
+    with pytest.raises(RuntimeError, match="Production refuses"):
+        create_app(_production(tmp_path, **overrides))
+
+
+def test_production_at_the_simulator_starts_only_with_the_explicit_override(tmp_path):
+    simulator = {"STAFF_BROKER_METADATA_URL": "http://127.0.0.1:5001/.well-known/x",
+                 "STAFF_BROKER_CLIENT_ID": "klinikadgang-staff"}
+    app = create_app(_production(tmp_path, ALLOW_SIMULATOR_BROKER_IN_PRODUCTION=True,
+                                 **simulator))
+    assert app.config["STAFF_BROKER_CLIENT_ID"] == "klinikadgang-staff"
+    app.extensions["db_engine"].dispose()
+    assert create_app(_production(tmp_path)).config["ENV_NAME"] == "production"
+
+
+@pytest.mark.parametrize("overrides", [{"STAFF_BROKER_PROFILE": "criipto"},
+                                       {"CITIZEN_BROKER_MIN_LOA": "Substantial"}])
+def test_an_unknown_profile_or_level_stops_the_start(tmp_path, overrides):
+    with pytest.raises(RuntimeError, match="Unknown"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/d.db", **overrides})
 
 
 def test_development_keeps_a_plain_session_cookie_over_http(client):

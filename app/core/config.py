@@ -5,6 +5,7 @@ import secrets
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
+from urllib.parse import urlsplit
 
 from app.custody import SOURCES as CUSTODY_SOURCES
 
@@ -81,6 +82,11 @@ class Config:
     OP_KEY_RETAIN_SECONDS = 24 * 3600  # a retired signing key stays in the JWKS this long
     OP_CODE_SECONDS = 60  # an authorization code, single use
     OP_ID_TOKEN_SECONDS = 300
+    # Which broker it is (app/broker_profiles.py): "signaturgruppen" or "idura". It decides the
+    # authorization parameters sent and the claim names read.
+    STAFF_BROKER_PROFILE = "signaturgruppen"
+    # The lowest NSIS assurance level accepted (low | substantial | high): asked for, and checked.
+    STAFF_BROKER_MIN_LOA = "substantial"
     OIDC_TIMEOUT = 5  # seconds for calls to the broker
     OIDC_LEEWAY = 30  # seconds of clock skew accepted on ID tokens
 
@@ -92,9 +98,14 @@ class Config:
     CITIZEN_BROKER_ISSUER = None  # default: the metadata URL without /.well-known/...
     CITIZEN_BROKER_REDIRECT_URI = None  # default: this app's /portal/mitid/callback
     CITIZEN_BROKER_POST_LOGOUT_REDIRECT_URI = None  # default: this app's /portal/mitid/logget-ud
+    CITIZEN_BROKER_PROFILE = "signaturgruppen"  # as STAFF_BROKER_PROFILE
+    CITIZEN_BROKER_MIN_LOA = "substantial"  # as STAFF_BROKER_MIN_LOA
     PORTAL_IDLE_MINUTES = 30  # a patient's portal session ends after this long without a request
 
     SIMULATOR_ENABLED = True  # the built-in MitID simulator; refused in production
+    # Production refuses a broker on loopback or with the simulator's development client; this
+    # lets a production-mode test stack (bench/, tests/scale/) log in at a simulator all the same.
+    ALLOW_SIMULATOR_BROKER_IN_PRODUCTION = False
     # Who answers whether an adult has custody of a child (app/custody.py): "simulator" (the
     # personas' parents and children; only with the simulator) or None (no source: a clinic checks).
     CUSTODY_SOURCE = "simulator"
@@ -173,6 +184,8 @@ def finalise(app) -> None:
             raise RuntimeError("Production needs OP_KEY_ENCRYPTION_KEYS and OP_ISSUER.")
         if not cfg["SESSION_COOKIE_SECURE"]:
             raise RuntimeError("Production needs SESSION_COOKIE_SECURE=true (served over TLS).")
+        if not cfg["ALLOW_SIMULATOR_BROKER_IN_PRODUCTION"]:
+            _refuse_simulator_brokers(cfg)
     _choose_custody_source(cfg)
     _name_session_cookie(cfg)
     if production and not cfg["SESSION_COOKIE_NAME"].startswith("__Host-"):
@@ -192,6 +205,24 @@ def finalise(app) -> None:
         cfg["DATABASE_URL"] = "sqlite:///" + os.path.join(instance, "klinikadgang.sqlite")
     if not cfg.get("OUTBOX_DIR"):
         cfg["OUTBOX_DIR"] = os.path.join(instance, "outbox")
+
+
+# The development clients the simulator knows (app/simulator/config.py), never a real broker's.
+DEV_BROKER_CLIENTS = {"STAFF_BROKER": ("klinikadgang-staff", "dev-staff-secret"),
+                      "CITIZEN_BROKER": ("klinikadgang-citizen", "dev-citizen-secret")}
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _refuse_simulator_brokers(cfg) -> None:
+    """Production with a broker still at the development simulator logs no one in for real."""
+    for prefix, (dev_id, dev_secret) in DEV_BROKER_CLIENTS.items():
+        host = urlsplit(cfg[f"{prefix}_METADATA_URL"] or "").hostname or ""
+        if host in LOOPBACK_HOSTS or host.endswith(".localhost"):
+            raise RuntimeError(f"Production refuses {prefix}_METADATA_URL on {host}: that is the "
+                               "MitID simulator. Point it at the real broker.")
+        if cfg[f"{prefix}_CLIENT_ID"] == dev_id or cfg[f"{prefix}_CLIENT_SECRET"] == dev_secret:
+            raise RuntimeError(f"Production refuses the simulator's development client in "
+                               f"{prefix}_CLIENT_ID/{prefix}_CLIENT_SECRET; use the broker's.")
 
 
 def _name_session_cookie(cfg) -> None:

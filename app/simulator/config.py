@@ -24,6 +24,7 @@ def default_clients() -> list[dict]:
             "redirect_uris": _app_redirect_uris("/auth/mitid/callback"),
             "post_logout_redirect_uris": _app_redirect_uris("/auth/logget-ud"),
             "scope": DEFAULT_SCOPE,
+            "profile": "signaturgruppen",
         },
         {
             "client_id": "klinikadgang-citizen",
@@ -32,6 +33,7 @@ def default_clients() -> list[dict]:
             "redirect_uris": _app_redirect_uris("/portal/mitid/callback"),
             "post_logout_redirect_uris": _app_redirect_uris("/portal/mitid/logget-ud"),
             "scope": DEFAULT_SCOPE,
+            "profile": "signaturgruppen",
         },
     ]
 
@@ -43,6 +45,7 @@ def build_config(overrides: dict | None) -> dict:
         "SIMULATOR_CLIENTS": default_clients(),
         "SIMULATOR_IDENTITIES_FILE": str(DEFAULT_IDENTITIES_FILE),
         "SIMULATOR_KEY_FILE": None,
+        "SIMULATOR_SIGNING_ALG": "ES256",  # or "RS256"; the JWKS and discovery say which
         "SIMULATOR_TODAY": None,
         "SECRET_KEY": secrets.token_hex(32),
         "ID_TOKEN_LIFETIME": 300,

@@ -1,4 +1,4 @@
-"""Development-only endpoints and helpers: identities, outage switch, ID token faults."""
+"""Development-only endpoints and helpers: identities, outage switch, ID token faults, assurance."""
 
 import logging
 
@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 
 from .config import resolve_today
 from .identities import IdentityError, build_identity
-from .store import ID_TOKEN_FAULTS, DuplicateIdentityError, get_state
+from .store import ID_TOKEN_FAULTS, LEVELS, DuplicateIdentityError, get_state
 
 log = logging.getLogger(__name__)
 bp = Blueprint("dev", __name__, url_prefix="/dev")
@@ -35,6 +35,11 @@ def set_outage(app: Flask, on: bool) -> None:
 def set_fault(app: Flask, name: str | None) -> None:
     """Make every following ID token defective in the named way (None resets)."""
     get_state(app).set_fault(name)
+
+
+def set_assurance(app: Flask, level: str | None) -> None:
+    """Make every following login answer at this NSIS level, whatever was asked (None resets)."""
+    get_state(app).set_assurance(level)
 
 
 def _bad_request(description: str):
@@ -91,3 +96,18 @@ def switch_fault():
     get_state().set_fault(name)
     log.info("dev fault id_token=%s", name)
     return jsonify(id_token=name)
+
+
+@bp.get("/assurance")
+def assurance_state():
+    return jsonify(loa=get_state().assurance)
+
+
+@bp.post("/assurance")
+def switch_assurance():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or body.get("loa", "") not in (None, *LEVELS):
+        return _bad_request(f'Send {{"loa": null or one of: {", ".join(LEVELS)}}}.')
+    get_state().set_assurance(body["loa"])
+    log.info("dev assurance loa=%s", body["loa"])
+    return jsonify(loa=body["loa"])

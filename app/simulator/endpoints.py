@@ -4,7 +4,6 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .keys import SIGNING_ALG
 from .models import TOKEN_AUTH_METHODS
 from .oauth import SCOPES_SUPPORTED, get_server
 from .store import get_state
@@ -31,6 +30,23 @@ CLAIMS_SUPPORTED = [
     "nemlogin.cvr",
     "nemlogin.org_name",
     "nemlogin.persistent_professional_id",
+    "nemlogin.name",
+    "nemlogin.given_name",
+    "nemlogin.family_name",
+    "ial",
+    "aal",
+    # The Idura profile's names (app/simulator/claims.py).
+    "acr",
+    "identityscheme",
+    "uuid",
+    "name",
+    "birthdate",
+    "age",
+    "country",
+    "cprNumberIdentifier",
+    "cvrNumberIdentifier",
+    "2.5.4.10",
+    "employee",
 ]
 
 
@@ -52,7 +68,7 @@ def discovery():
         response_modes_supported=["query"],
         grant_types_supported=["authorization_code"],
         subject_types_supported=["public"],
-        id_token_signing_alg_values_supported=[SIGNING_ALG],
+        id_token_signing_alg_values_supported=[get_state().keys.alg],
         code_challenge_methods_supported=["S256"],
         scopes_supported=SCOPES_SUPPORTED,
         claims_supported=CLAIMS_SUPPORTED,

@@ -25,7 +25,8 @@ def create_simulator_app(config: dict | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = SimulatorState(
         clients=clients,
         identities=load_identities(app.config["SIMULATOR_IDENTITIES_FILE"]),
-        keys=load_signing_keys(app.config["SIMULATOR_KEY_FILE"]),
+        keys=load_signing_keys(app.config["SIMULATOR_KEY_FILE"],
+                               app.config["SIMULATOR_SIGNING_ALG"]),
         issuer_configured="SIMULATOR_ISSUER" in (config or {}),
     )
     server = init_oauth(app, app.extensions[EXTENSION_KEY])

@@ -16,7 +16,6 @@ from datetime import date
 from pathlib import Path
 
 SUBJECT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://klinikadgang.dk/mitid-simulator")
-LOA_SUBSTANTIAL = "https://data.gov.dk/concept/core/nsis/loa/Substantial"
 
 _USER_ID_PATTERN = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 _CPR_PATTERN = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d)(\d{3})$")

@@ -3,12 +3,15 @@
 import logging
 import secrets
 import time
+from dataclasses import replace
 
 from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from flask import Blueprint, render_template, request, session
 
 from .models import LoginSubject
 from .oauth import StoredAuthorizationRequest, get_server
+from .profiles import ERHVERV, PRIVATE, Asked, RequestError, asked
 from .store import PendingAuthorization, get_state
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,11 @@ def authorize():
         grant = server.get_consent_grant(end_user=subject)
     except OAuth2Error as error:
         return _authorization_error(error, request.args.get("client_id"))
+    try:
+        asked(grant.client.profile, request.args)
+    except RequestError as error:
+        invalid = InvalidRequestError(str(error), redirect_uri=grant.redirect_uri)
+        return _authorization_error(invalid, grant.client.client_id)
     pending = get_state().create_pending(
         uri=request.url, params=request.args.to_dict(), client_id=grant.client.client_id
     )
@@ -71,9 +79,13 @@ def login():
         log.info("login client_id=%s outcome=unknown_user", pending.client_id)
         return _login_page(pending, user_id=user_id, error="Ukendt bruger-ID"), 422
     subject = LoginSubject(identity, None, int(time.time()))
-    if identity.erhverv:
+    kinds = _asked(pending).kinds
+    if identity.erhverv and ERHVERV in kinds:
         pending = get_state().update_pending(pending, subject=subject, login_chosen=False)
         return _choice_page(pending)
+    if PRIVATE not in kinds:  # only MitID Erhverv was asked for, and this person has none
+        return _login_page(pending, user_id=user_id,
+                           error="Bruger-ID'et har ingen MitID Erhverv-identitet"), 422
     pending = get_state().update_pending(pending, subject=subject, login_chosen=True)
     return _approval_page(pending)
 
@@ -86,7 +98,8 @@ def choose():
     choice = request.form.get("login_as", "")
     identity = pending.subject.identity
     organisation = identity.organisation(choice)
-    if choice != PRIVATE_CHOICE and organisation is None:
+    private_allowed = PRIVATE in _asked(pending).kinds
+    if organisation is None and (choice != PRIVATE_CHOICE or not private_allowed):
         return _choice_page(pending, error="Vælg en af mulighederne."), 422
     subject = LoginSubject(identity, organisation, pending.subject.auth_time)
     pending = get_state().update_pending(pending, subject=subject, login_chosen=True)
@@ -114,6 +127,8 @@ def _finish(pending: PendingAuthorization, subject: LoginSubject | None):
     """Redirect to the client with a code (approved) or access_denied (subject None)."""
     server = get_server()
     stored = StoredAuthorizationRequest(pending)
+    if subject is not None:
+        subject = _answered(pending, subject)
     try:
         grant = server.get_consent_grant(request=stored, end_user=subject)
     except OAuth2Error as error:
@@ -125,6 +140,22 @@ def _finish(pending: PendingAuthorization, subject: LoginSubject | None):
     outcome = "approved" if subject else "access_denied"
     log.info("authorize client_id=%s outcome=%s", pending.client_id, outcome)
     return response
+
+
+def _asked(pending: PendingAuthorization) -> Asked:
+    """What the (already validated) request of this login asks for, in its client's profile."""
+    return asked(get_state().clients[pending.client_id].profile, pending.params)
+
+
+def _answered(pending: PendingAuthorization, subject: LoginSubject) -> LoginSubject:
+    """The subject as this client's answer tells it: its profile's claim names, the level.
+
+    The level is the one asked for, unless a test set one with POST /dev/assurance.
+    """
+    profile = get_state().clients[pending.client_id].profile
+    level = get_state().assurance or _asked(pending).level_for(subject.organisation is not None,
+                                                                profile)
+    return replace(subject, loa=level, profile=profile)
 
 
 def _authorization_error(error: OAuth2Error, client_id: str | None):
@@ -167,6 +198,7 @@ def _choice_page(pending, error=None):
         pending=pending,
         service=_client_name(pending),
         identity=pending.subject.identity,
+        private_allowed=PRIVATE in _asked(pending).kinds,
         error=error,
     )
 

@@ -10,6 +10,8 @@ from authlib.oidc.core import AuthorizationCodeMixin
 from .identities import Identity, Organisation, subject_for
 
 TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+# Whose claim names and request parameters a client gets (app/simulator/profiles.py).
+PROFILES = ("signaturgruppen", "idura")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class SimulatorClient(ClientMixin):
     scope: str
     client_name: str
     post_logout_redirect_uris: tuple[str, ...] = ()
+    profile: str = "signaturgruppen"
 
     @classmethod
     def from_config(cls, entry: dict) -> "SimulatorClient":
@@ -32,6 +35,7 @@ class SimulatorClient(ClientMixin):
             scope=entry.get("scope", "openid"),
             client_name=entry.get("client_name") or entry["client_id"],
             post_logout_redirect_uris=tuple(entry.get("post_logout_redirect_uris", ())),
+            profile=_profile(entry.get("profile", "signaturgruppen")),
         )
 
     @property
@@ -68,13 +72,24 @@ class SimulatorClient(ClientMixin):
         return grant_type == "authorization_code"
 
 
+def _profile(name: str) -> str:
+    if name not in PROFILES:
+        raise ValueError(f"unknown simulator client profile {name!r}; known: {', '.join(PROFILES)}")
+    return name
+
+
 @dataclass(frozen=True)
 class LoginSubject:
-    """Who logged in, and for which organisation if it was a MitID Erhverv login."""
+    """Who logged in, for which organisation if it was a MitID Erhverv login, and how.
+
+    loa is the NSIS level reached; profile names whose claim names the answer uses.
+    """
 
     identity: Identity
     organisation: Organisation | None
     auth_time: int
+    loa: str = "substantial"
+    profile: str = "signaturgruppen"
 
     @property
     def sub(self) -> str:

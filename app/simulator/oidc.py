@@ -7,10 +7,11 @@ from collections.abc import Callable
 from authlib.oidc.core.grants import OpenIDCode
 from flask import current_app
 
-from .keys import SIGNING_ALG
 from .store import get_state
 
 EXPIRED_BY = 600
+MISSING_CLAIMS = {"missing_idp": ("idp", "identity_type", "identityscheme"),
+                  "missing_loa": ("loa", "ial", "aal", "acr")}
 
 
 class SimulatorOpenIDCode(OpenIDCode):
@@ -30,10 +31,10 @@ class SimulatorOpenIDCode(OpenIDCode):
         return keys.signing_key
 
     def get_client_algorithm(self, client):
-        return SIGNING_ALG
+        return get_state().keys.alg
 
     def get_encode_header(self, client):
-        return {"alg": SIGNING_ALG, "kid": get_state().keys.kid, "typ": "JWT"}
+        return {"alg": get_state().keys.alg, "kid": get_state().keys.kid, "typ": "JWT"}
 
     def get_client_claims(self, client):
         fault = get_state().fault
@@ -56,4 +57,9 @@ class SimulatorOpenIDCode(OpenIDCode):
         return claims
 
     def generate_user_info(self, user, scope):
-        return self._claims_for(user)
+        claims = self._claims_for(user)
+        fault = get_state().fault
+        if fault in MISSING_CLAIMS:  # an answer that does not say how the person logged in
+            claims = {name: value for name, value in claims.items()
+                      if name not in MISSING_CLAIMS[fault]}
+        return claims

@@ -13,7 +13,9 @@ from .models import AccessToken, AuthorizationCode, LoginSubject, SimulatorClien
 
 EXTENSION_KEY = "mitid_simulator"
 PENDING_LIFETIME = 600
-ID_TOKEN_FAULTS = ("bad_signature", "wrong_audience", "wrong_issuer", "wrong_nonce", "expired")
+ID_TOKEN_FAULTS = ("bad_signature", "wrong_audience", "wrong_issuer", "wrong_nonce", "expired",
+                   "missing_idp", "missing_loa")
+LEVELS = ("low", "substantial", "high")  # NSIS assurance levels, rising
 
 
 class DuplicateIdentityError(Exception):
@@ -54,6 +56,7 @@ class SimulatorState:
         self._tokens: dict[str, AccessToken] = {}
         self._outage = False
         self._fault: str | None = None
+        self._assurance: str | None = None  # a level every login answers with (tests), or None
         # Login sessions (SSO), by the browser's simulator cookie and then by client: each
         # client has its own session with the user, as at the Signaturgruppen broker
         # (https://signaturgruppen-a-s.github.io/signaturgruppen-broker-documentation/sessions.html).
@@ -178,6 +181,17 @@ class SimulatorState:
             raise ValueError(f"unknown fault {name!r}")
         with self._lock:
             self._fault = name
+
+
+    @property
+    def assurance(self) -> str | None:
+        return self._assurance
+
+    def set_assurance(self, level: str | None) -> None:
+        if level is not None and level not in LEVELS:
+            raise ValueError(f"unknown assurance level {level!r}")
+        with self._lock:
+            self._assurance = level
 
 
 def get_state(app: Flask | None = None) -> SimulatorState:

@@ -104,8 +104,9 @@ class RelyingParty:
 
     def decode_id_token(self, id_token: str):
         """Verify the ID token signature against the simulator's JWKS."""
-        jwks = KeySet.import_key_set(self.get("/jwks").json())
-        return jwt.decode(id_token, jwks, algorithms=["RS256"])
+        published = self.get("/jwks").json()
+        algs = [key["alg"] for key in published["keys"]]  # the simulator's ES256 or RS256
+        return jwt.decode(id_token, KeySet.import_key_set(published), algorithms=algs)
 
     def validate_claims(self, claims: dict, issuer: str) -> None:
         """Check iss, aud, nonce and exp as a relying party must."""

@@ -17,7 +17,7 @@ def test_discovery_points_at_the_live_server(rp, simulator):
     assert metadata["jwks_uri"] == f"{server.url}/jwks"
     assert metadata["userinfo_endpoint"] == f"{server.url}/userinfo"
     assert metadata["code_challenge_methods_supported"] == ["S256"]
-    assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert metadata["id_token_signing_alg_values_supported"] == ["ES256"]  # the default
     assert metadata["response_types_supported"] == ["code"]
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
@@ -54,7 +54,7 @@ def test_asger_logs_in_and_gets_a_verified_id_token(rp, simulator):
     assert token.claims["exp"] - token.claims["iat"] == app.config["ID_TOKEN_LIFETIME"]
     assert token.claims["idp"] == "mitid"
     assert token.claims["identity_type"] == "private"
-    assert token.claims["loa"] == "https://data.gov.dk/concept/core/nsis/loa/Substantial"
+    assert token.claims["loa"] == "https://data.gov.dk/concept/core/nsis/Substantial"
     assert token.claims["auth_time"] <= token.claims["iat"] + 1
 
 

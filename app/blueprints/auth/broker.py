@@ -7,7 +7,7 @@ import requests
 from flask import current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from app import broker_sessions
+from app import broker_profiles, broker_sessions
 from app.core.errors import render_error
 from app.core.web import CSP
 from app.models import LoginSession
@@ -40,7 +40,8 @@ def start_login(*, invitation_id: int | None = None, proves_onboarding: int | No
         # choose another identity (https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest).
         params["prompt"] = "login"
     try:
-        found = broker.create_authorization_url(redirect_uri, **params)
+        found = broker.create_authorization_url(
+            redirect_uri, **broker_profiles.authorize_params(broker.name), **params)
     except (requests.RequestException, ValueError) as exc:
         log.warning("staff broker unreachable at login: %s", type(exc).__name__)
         return failed("unreachable")
@@ -107,7 +108,14 @@ def failed(kind: str):
         "invalid": (_("Login kunne ikke bekræftes"),
                     _("Svaret fra MitID kunne ikke bekræftes, så du er ikke logget ind. "
                       "Prøv igen.")),
+        "low_assurance": (_("Sikringsniveauet er for lavt"),
+                          _("Dit login med MitID nåede ikke det sikringsniveau, der kræves her, så "
+                            "du er ikke logget ind. Prøv igen med MitID-appen eller en "
+                            "MitID-kodeviser.")),
+        "unknown_idp": (_("Login-typen kunne ikke genkendes"),
+                        _("Svaret fra MitID sagde ikke, om du loggede ind med dit private MitID "
+                          "eller med MitID Erhverv, så du er ikke logget ind. Prøv igen.")),
     }
     title, text = texts[kind]
-    status = 503 if kind == "unreachable" else 400
+    status = {"unreachable": 503, "low_assurance": 403, "unknown_idp": 403}.get(kind, 400)
     return render_error(status, title, text, retry_url=url_for("auth.mitid_login"))

@@ -31,20 +31,19 @@ class MitIDIdentity:
     id_token: str | None = None  # the broker's raw ID token: the hint of Log ud at the broker
 
 
-def identity_from_claims(id_token: dict, userinfo: dict) -> MitIDIdentity:
-    """Build the identity from a verified ID token and the userinfo answer (same `sub`)."""
-    if userinfo.get("sub") != id_token["sub"]:
-        raise ValueError("userinfo sub differs from the ID token")
+def identity_from_claims(claims: dict) -> MitIDIdentity:
+    """Build the identity from the broker profile's reading of a verified login."""
     return MitIDIdentity(
-        sub=id_token["sub"],
-        idp=id_token.get("idp", "mitid"),
-        identity_type=id_token.get("identity_type", "private"),
-        mitid_uuid=userinfo.get("mitid.uuid"),
-        name=userinfo.get("mitid.identity_name") or "",
-        cvr=userinfo.get("nemlogin.cvr"),
-        org_name=userinfo.get("nemlogin.org_name"),
-        professional_id=userinfo.get("nemlogin.persistent_professional_id"),
-        sid=id_token.get("sid"),
+        sub=claims["sub"],
+        idp=claims["idp"],
+        identity_type="professional" if claims["idp"] == "mitid_erhverv" else "private",
+        mitid_uuid=claims["mitid_uuid"],
+        name=claims["name"],
+        cvr=claims["cvr"],
+        org_name=claims["org_name"],
+        professional_id=claims["professional_id"],
+        loa=claims["loa"],
+        sid=claims["sid"],
     )
 
 

@@ -8,7 +8,7 @@ import requests
 from flask import current_app, session, url_for
 from flask_babel import gettext as _
 
-from app import broker_sessions, cpr
+from app import broker_profiles, broker_sessions, cpr
 from app.core.clock import today
 from app.core.errors import render_error
 from app.models import PortalSession
@@ -29,7 +29,7 @@ class CitizenIdentity:
     birth_date: date
     mitid_age: int | None
     name: str
-    idp: str = "mitid"
+    idp: str = "mitid"  # the only kind the citizen broker's answer is accepted with
     loa: str | None = None  # low | substantial | high
     sid: str | None = None  # the broker's session id, when its ID token has one
     id_token: str | None = None  # the broker's raw ID token: the hint of Log ud at the broker
@@ -48,7 +48,7 @@ def authorize_redirect(*, prompt: str | None = None):
     if prompt is None and session.get("kiosk"):
         prompt = "login"  # a shared device: never reuse the previous person's IdP session
     broker = citizen_broker()
-    extra = broker_sessions.login_params(broker)
+    extra = {**broker_profiles.authorize_params(broker.name), **broker_sessions.login_params(broker)}
     if prompt:
         extra["prompt"] = prompt
     return broker.authorize_redirect(_callback_url(), **extra)
@@ -101,16 +101,14 @@ def pop_flow() -> dict | None:
     return flow if isinstance(flow, dict) and flow.get("purpose") in PURPOSES else None
 
 
-def identity_from_claims(id_token: dict, userinfo: dict) -> CitizenIdentity:
-    """Build the identity from a verified ID token and userinfo (same `sub`, CPR from `dk.cpr`)."""
-    if userinfo.get("sub") != id_token["sub"]:
-        raise ValueError("userinfo sub differs from the ID token")
-    normalised, born = cpr.parse_cpr(userinfo["dk.cpr"])  # InvalidCPR is a ValueError
-    age = userinfo.get("mitid.age")
-    return CitizenIdentity(sub=id_token["sub"], cpr=normalised, birth_date=born,
+def identity_from_claims(claims: dict) -> CitizenIdentity:
+    """Build the identity from the broker profile's reading of a verified login (CPR required)."""
+    normalised, born = cpr.parse_cpr(claims["cpr"])  # InvalidCPR is a ValueError
+    age = claims["age"]
+    return CitizenIdentity(sub=claims["sub"], cpr=normalised, birth_date=born,
                            mitid_age=int(age) if age is not None else None,
-                           name=userinfo.get("mitid.identity_name") or "",
-                           sid=id_token.get("sid"))
+                           name=claims["name"], idp=claims["idp"], loa=claims["loa"],
+                           sid=claims["sid"])
 
 
 def finish() -> CitizenIdentity:
@@ -147,9 +145,18 @@ def failed(kind: str, clinic_key: str | None):
                      _("Det CPR-nummer, der blev bekræftet med MitID, er ikke det samme som det "
                        "indtastede. Brugeren er ikke oprettet. Kontrollér CPR-nummeret, og prøv "
                        "igen.")),
+        "low_assurance": (_("Sikringsniveauet er for lavt"),
+                          _("Dit login med MitID nåede ikke det sikringsniveau, der kræves her, så "
+                            "du er ikke logget ind. Prøv igen med MitID-appen eller en "
+                            "MitID-kodeviser.")),
+        "unknown_idp": (_("Log ind med dit private MitID"),
+                        _("Patientportalen kræver login med dit private MitID, og svaret fra "
+                          "MitID var ikke et sådant login, så du er ikke logget ind. Prøv igen "
+                          "med dit private MitID.")),
     }
     title, text = texts[kind]
-    status = {"unreachable": 503, "under_15": 403}.get(kind, 400)
+    status = {"unreachable": 503, "under_15": 403, "low_assurance": 403,
+              "unknown_idp": 403}.get(kind, 400)
     retry = url_for("portal.front", clinic_key=clinic_key) if clinic_key else None
     return render_error(status, title, text, retry_url=retry)
 
