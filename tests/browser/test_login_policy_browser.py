@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.walks import nemlog_in
+from tests.helpers.staff import link_erhverv
 
 VEJLE, AARHUS = "Kiropraktisk Klinik Vejle", "Rygcenter Aarhus"
 FALLBACK_BANNER = "MitID-nedbrud: log ind med brugernavn og adgangskode"
@@ -90,8 +91,10 @@ def test_clinic_picker_and_switching_clinic(javascript, page, live_server, simul
 
 
 @pytest.mark.browser
-def test_mitid_erhverv_preselects_the_organisation(page, live_server, simulator, visit_checked):
+def test_mitid_erhverv_preselects_the_organisation(app, page, live_server, simulator,
+                                                   visit_checked):
     """Logged in on behalf of Rygcenter Aarhus (CVR 10000002): the picker preselects it."""
+    link_erhverv(app.test_client(), "mette.kjaer", "10000002")  # her Erhverv identity, linked
     app_url = live_server.url
     visit_checked(page, app_url + "/login", label="login")
     login_with_mitid(page, visit_checked, "mette.kjaer",
