@@ -544,3 +544,19 @@ class OPLogoutDelivery(SQLModel, table=True):
     delivered_at: datetime | None = None
     given_up_at: datetime | None = None
     last_error: str | None = Field(default=None, max_length=200)
+
+
+class UsedTokenId(SQLModel, table=True):
+    """The jti of a one-time JWT that was accepted: a broker's logout token, a client assertion.
+
+    The unique pair (issuer, jti) makes a replay fail on every instance; a row is kept until
+    the JWT it names has expired, as the JWT could not be accepted again after that anyway.
+    """
+
+    __tablename__ = "used_token_id"
+    __table_args__ = (UniqueConstraint("issuer", "jti", name="uq_used_token_id_issuer_jti"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    issuer: str = Field(max_length=500)
+    jti: str = Field(max_length=255)
+    expires_at: datetime = Field(index=True)
