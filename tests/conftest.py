@@ -87,6 +87,7 @@ def outbox(smtp_server):
 @pytest.fixture(scope="session")
 def simulator_server():
     """The MitID simulator as a live OIDC provider on loopback."""
+    live = f"http://127.0.0.1:{LIVE_PORT}"  # the app's live_server, for back-channel logout
     callbacks = ["http://localhost/auth/mitid/callback",
                  f"http://127.0.0.1:{LIVE_PORT}/auth/mitid/callback"]
     portal = ["http://localhost/portal/mitid/callback",
@@ -99,10 +100,12 @@ def simulator_server():
         "SIMULATOR_CLIENTS": [
             {"client_id": "klinikadgang-staff", "client_secret": "test-staff-secret",
              "redirect_uris": callbacks, "post_logout_redirect_uris": staff_logout,
-             "scope": "openid mitid ssn nemlogin"},
+             "scope": "openid mitid ssn nemlogin",
+             "backchannel_logout_uri": f"{live}/auth/mitid/backchannel-logout"},
             {"client_id": "klinikadgang-citizen", "client_secret": "test-citizen-secret",
              "redirect_uris": portal, "post_logout_redirect_uris": portal_logout,
-             "scope": "openid mitid ssn"},
+             "scope": "openid mitid ssn",
+             "backchannel_logout_uri": f"{live}/portal/mitid/backchannel-logout"},
         ],
     })
     server = serve_simulator(sim_app)

@@ -1,9 +1,10 @@
-"""Development-only endpoints and helpers: identities, outage switch, ID token faults, assurance."""
+"""Development-only endpoints and helpers: identities, outage, ID token faults, assurance, logout."""
 
 import logging
 
 from flask import Blueprint, Flask, current_app, jsonify, request
 
+from . import backchannel
 from .config import resolve_today
 from .identities import IdentityError, build_identity
 from .store import ID_TOKEN_FAULTS, LEVELS, DuplicateIdentityError, get_state
@@ -111,3 +112,16 @@ def switch_assurance():
     get_state().set_assurance(body["loa"])
     log.info("dev assurance loa=%s", body["loa"])
     return jsonify(loa=body["loa"])
+
+
+@bp.post("/sessions/end")
+def end_sessions():
+    """The broker ends a person's login sessions (as when they end at MitID) and tells the clients."""
+    body = request.get_json(silent=True)
+    user_id = body.get("user_id") if isinstance(body, dict) else None
+    if not isinstance(user_id, str) or get_state().identity(user_id) is None:
+        return _bad_request('Send {"user_id": a known MitID user id}.')
+    deliveries = backchannel.end_sessions_of(get_state(), current_app.config["SIMULATOR_ISSUER"],
+                                             user_id)
+    log.info("dev sessions ended count=%d", len(deliveries))
+    return jsonify(ended=len(deliveries), deliveries=deliveries)

@@ -47,6 +47,8 @@ CLAIMS_SUPPORTED = [
     "cvrNumberIdentifier",
     "2.5.4.10",
     "employee",
+    "sid",
+    "neb_sid",
 ]
 
 
@@ -74,6 +76,9 @@ def discovery():
         claims_supported=CLAIMS_SUPPORTED,
         token_endpoint_auth_methods_supported=list(TOKEN_AUTH_METHODS),
         prompt_values_supported=["login", "none"],
+        # Back-Channel Logout 1.0 §2.1: logout tokens, with the sid of the ID tokens.
+        backchannel_logout_supported=True,
+        backchannel_logout_session_supported=True,
         **logout,
     )
 

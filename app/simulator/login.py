@@ -129,6 +129,8 @@ def _finish(pending: PendingAuthorization, subject: LoginSubject | None):
     stored = StoredAuthorizationRequest(pending)
     if subject is not None:
         subject = _answered(pending, subject)
+        if subject.sid is None:  # a new login session; single sign-on answers keep theirs
+            subject = replace(subject, sid=secrets.token_urlsafe(18))
     try:
         grant = server.get_consent_grant(request=stored, end_user=subject)
     except OAuth2Error as error:

@@ -25,6 +25,8 @@ class SimulatorClient(ClientMixin):
     client_name: str
     post_logout_redirect_uris: tuple[str, ...] = ()
     profile: str = "signaturgruppen"
+    # Where the simulator POSTs logout tokens when this client's login session ends at the broker.
+    backchannel_logout_uri: str | None = None
 
     @classmethod
     def from_config(cls, entry: dict) -> "SimulatorClient":
@@ -36,6 +38,7 @@ class SimulatorClient(ClientMixin):
             client_name=entry.get("client_name") or entry["client_id"],
             post_logout_redirect_uris=tuple(entry.get("post_logout_redirect_uris", ())),
             profile=_profile(entry.get("profile", "signaturgruppen")),
+            backchannel_logout_uri=entry.get("backchannel_logout_uri"),
         )
 
     @property
@@ -82,7 +85,8 @@ def _profile(name: str) -> str:
 class LoginSubject:
     """Who logged in, for which organisation if it was a MitID Erhverv login, and how.
 
-    loa is the NSIS level reached; profile names whose claim names the answer uses.
+    loa is the NSIS level reached; profile names whose claim names the answer uses; sid is the
+    broker's login session this answer belongs to (set when the login session starts).
     """
 
     identity: Identity
@@ -90,6 +94,7 @@ class LoginSubject:
     auth_time: int
     loa: str = "substantial"
     profile: str = "signaturgruppen"
+    sid: str | None = None
 
     @property
     def sub(self) -> str:

@@ -52,6 +52,15 @@ class SimulatorOpenIDCode(OpenIDCode):
 
     def get_authorization_code_claims(self, authorization_code):
         claims = super().get_authorization_code_claims(authorization_code)
+        subject = authorization_code.subject
+        if subject.sid:
+            # The login session's id, which a logout token names (Back-Channel Logout 1.0 §2.1,
+            # https://openid.net/specs/openid-connect-backchannel-1_0.html#BCSupport). The
+            # Signaturgruppen broker also names it neb_sid and tells the session's end
+            # (https://signaturgruppen-a-s.github.io/signaturgruppen-broker-documentation/sessions.html).
+            claims["sid"] = subject.sid
+            if subject.profile == "signaturgruppen":
+                claims["neb_sid"] = subject.sid
         if get_state().fault == "wrong_nonce":
             claims["nonce"] = secrets.token_urlsafe(16)
         return claims

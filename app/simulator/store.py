@@ -146,6 +146,16 @@ class SimulatorState:
         with self._lock:
             self._sso.get(browser or "", {}).pop(client_id, None)
 
+    def end_sso_of(self, mitid_user_id: str) -> list[tuple[str, LoginSubject]]:
+        """End every login session of this person, in every browser; (client_id, subject) each."""
+        ended = []
+        with self._lock:
+            for sessions in self._sso.values():
+                for client_id, subject in list(sessions.items()):
+                    if subject.identity.mitid_user_id == mitid_user_id:
+                        ended.append((client_id, sessions.pop(client_id)))
+        return ended
+
     def nonce_in_use(self, client_id: str, nonce: str) -> bool:
         with self._lock:
             return any(c.client_id == client_id and c.nonce == nonce for c in self._codes.values())

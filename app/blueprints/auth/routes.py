@@ -1,10 +1,10 @@
 """Views of staff login: the login page, the OIDC round trip with the staff broker, logout."""
 
-from flask import redirect, request, url_for
+from flask import jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app import audit, broker_sessions
+from app import audit, broker_backchannel, broker_sessions
 from app.blueprints.auth import bp, policy
 from app.blueprints.auth import broker as broker_flow
 from app.blueprints.auth.forms import PasswordLoginForm
@@ -25,7 +25,7 @@ from app.blueprints.onboarding.services import begin_onboarding
 from app.blueprints.selection.services import has_access, loaded_memberships, log_in
 from app.core.db import get_session
 from app.core.errors import render_error
-from app.core.extensions import limiter
+from app.core.extensions import csrf, limiter
 from app.core.web import is_fragment_request, leave, redirect_303, render_page
 from app.oidc import BrokerLogin, LoginFailed, finish_login, staff_broker
 
@@ -133,6 +133,15 @@ def _onboard(identity, invitation_id: int | None):
         return redirect(url_for("onboarding.confirm_invitation"))
     remember_onboarding(row)
     return redirect(url_for("onboarding.resume"))
+
+
+@bp.post("/auth/mitid/backchannel-logout")
+@csrf.exempt  # server to server: the broker's signed logout token is the proof
+@limiter.limit("120 per minute")
+def mitid_backchannel_logout():
+    """The staff broker ended a login session there: end the local sessions it names."""
+    body, status = broker_backchannel.handle(staff_broker(), request.form.get("logout_token"))
+    return jsonify(body), status
 
 
 @bp.post("/logout")

@@ -1,9 +1,9 @@
 """Views of login: security code (CPR + password, then a code by e-mail) and MitID (citizen broker)."""
 
-from flask import flash, redirect, session, url_for
+from flask import flash, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 
-from app import audit, email_codes
+from app import audit, broker_backchannel, email_codes
 from app.blueprints.portal import bp, mitid, registration
 from app.blueprints.portal import services as svc
 from app.blueprints.portal.forms import LoginForm, SecurityCodeForm
@@ -12,11 +12,11 @@ from app.blueprints.portal.routes_front import front_page
 from app.blueprints.portal.sessions import portal_clinic, start_portal_session
 from app.core.clock import utcnow
 from app.core.db import get_session
-from app.core.extensions import limiter
+from app.core.extensions import csrf, limiter
 from app.core.mailer import MailNotSent
 from app.core.web import leave
 from app.models import Clinic, PortalUser
-from app.oidc import BrokerLogin, LoginFailed
+from app.oidc import BrokerLogin, LoginFailed, citizen_broker
 from app.security import cpr_index
 
 LOGIN_KEY = "portal_login"  # {"user", "clinic", "at", "earlier"}: CPR and password were right; code pending
@@ -122,6 +122,15 @@ def mitid_login(clinic_key: str):
         return mitid.begin(purpose="login", clinic_key=clinic.key)
     except mitid.UNREACHABLE as exc:
         return mitid.broker_unreachable(exc, clinic.key)
+
+
+@bp.post("/mitid/backchannel-logout")
+@csrf.exempt  # server to server: the broker's signed logout token is the proof
+@limiter.limit("120 per minute")
+def mitid_backchannel_logout():
+    """The citizen broker ended a login session there: end the portal sessions it names."""
+    body, status = broker_backchannel.handle(citizen_broker(), request.form.get("logout_token"))
+    return jsonify(body), status
 
 
 @bp.get("/mitid/callback")
