@@ -119,7 +119,9 @@ def test_staff_onboarding_end_to_end(javascript, page, live_server, outbox, simu
     page.get_by_role("link", name="Log ind igen").click()
     expect(page).to_have_url(app_url + "/login")
     visit_checked(page, label="login after logout")
-    login_with_mitid(page, visit_checked)
+    # The next NEMLOG-IN on this browser shows the simulator's BRUGER-ID page, empty: the
+    # broker's session ended at Log ud, so nobody comes straight back in as Asger.
+    login_with_mitid(page, visit_checked)  # its first step expects the BRUGER-ID field
     expect(page).to_have_url(app_url + "/")
     expect(page.get_by_role("heading", level=1, name=f"Velkommen {NAME}")).to_be_visible()
     expect(page.get_by_text("Du er onboardet")).to_have_count(0)
