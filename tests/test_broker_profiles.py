@@ -7,30 +7,34 @@ and honour its request parameters, and the app is configured with the same profi
 import json
 
 import pytest
+import requests
 from sqlmodel import select
 
 from app.models import LoginSession, Onboarding, PortalSession
 from app.simulator import add_identity, create_simulator_app, serve_simulator, set_assurance, set_fault
-from tests.conftest import TEST_PERSONAS
+from tests.conftest import LIVE_PORT, TEST_PERSONAS
 from tests.helpers.db import audit_events, query_one
-from tests.helpers.http import query
+from tests.helpers.http import app_path, post_form, query
+from tests.helpers.mitid import answered_at_once, simulator_browser
 from tests.helpers.portal import CPR, logout, portal_mitid, register
-from tests.helpers.staff import login_with_mitid
+from tests.helpers.staff import CLINIC_IDS, link_erhverv, login_with_mitid
 
 PROFILES = ("signaturgruppen", "idura")
 ORIGINS = ("http://localhost",)
 
 
 def _clients(profile: str) -> list[dict]:
-    def client(client_id, secret, callback, logged_out, scope):
+    def client(client_id, secret, area, callback, logged_out, scope):
         return {"client_id": client_id, "client_secret": secret, "profile": profile,
                 "redirect_uris": [o + callback for o in ORIGINS],
-                "post_logout_redirect_uris": [o + logged_out for o in ORIGINS], "scope": scope}
+                "post_logout_redirect_uris": [o + logged_out for o in ORIGINS], "scope": scope,
+                "backchannel_logout_uri":
+                    f"http://127.0.0.1:{LIVE_PORT}/{area}/mitid/backchannel-logout"}
 
-    return [client("klinikadgang-staff", "test-staff-secret", "/auth/mitid/callback",
+    return [client("klinikadgang-staff", "test-staff-secret", "auth", "/auth/mitid/callback",
                    "/auth/logget-ud", "openid mitid ssn nemlogin"),
-            client("klinikadgang-citizen", "test-citizen-secret", "/portal/mitid/callback",
-                   "/portal/mitid/logget-ud", "openid mitid ssn")]
+            client("klinikadgang-citizen", "test-citizen-secret", "portal",
+                   "/portal/mitid/callback", "/portal/mitid/logget-ud", "openid mitid ssn")]
 
 
 def _serve(profile: str, **config):
@@ -209,3 +213,51 @@ def test_id_tokens_signed_with_either_algorithm_verify(app_config, request, prof
         assert login_with_mitid(client, "hanne.lund").location == "/"
     finally:
         server.shutdown()
+
+
+def _log_ud(client, page="/"):
+    assert post_form(client, "/logout", {}, page=page).status_code in (302, 303)
+
+
+def _preselected(client) -> list[str]:
+    page = client.get("/select/clinic").get_data(as_text=True)
+    return [key for key, clinic_id in CLINIC_IDS.items() if f'value="{clinic_id}" checked' in page]
+
+
+def test_mette_private_and_erhverv_at_two_clinics(app, client):
+    """One person, three identities: private MitID and MitID Erhverv for Vejle and for Aarhus."""
+    for cvr in ("10000002", "10000001"):  # each linked by confirming with the private MitID
+        assert link_erhverv(client, "mette.kjaer", cvr).location == "/select/clinic"
+        _log_ud(client, "/select/clinic")
+    for login_as, clinic in (("10000002", "aarhus"), ("10000001", "vejle"), (None, None)):
+        answer = login_with_mitid(client, "mette.kjaer", login_as=login_as)
+        assert answer.location == "/select/clinic"
+        assert _preselected(client) == ([clinic] if clinic else [])
+        _log_ud(client, "/select/clinic")
+    rows = query_one(app, select(LoginSession).order_by(LoginSession.id))
+    kinds = [(row.idp, row.mitid_link_id) for row in rows if row.method == "mitid"][-3:]
+    assert [idp for idp, _link in kinds] == ["mitid_erhverv", "mitid_erhverv", "mitid"]
+    assert len({link for _idp, link in kinds}) == 3  # three links, one per identity
+
+
+def test_log_ud_then_nemlog_in_asks_for_credentials_again(client, profiled_simulator):
+    _name, server, _sim = profiled_simulator
+    assert login_with_mitid(client, "hanne.lund").location == "/"
+    answer = post_form(client, "/logout", {}, page="/", htmx=True)
+    to_broker = client.get(answer.headers["HX-Redirect"])
+    assert to_broker.location.startswith(server.url + "/logout?")
+    back = simulator_browser(client).get(to_broker.location, allow_redirects=False, timeout=10)
+    assert client.get(app_path(back.headers["Location"])).status_code == 200
+    start = client.get("/auth/mitid/login").location
+    assert answered_at_once(start, simulator_browser(client)) is None  # the BRUGER-ID page
+
+
+def test_the_brokers_back_channel_logout_ends_the_session(app, client, live_server,
+                                                          profiled_simulator):
+    _name, server, _sim = profiled_simulator
+    assert login_with_mitid(client, "hanne.lund").location == "/"
+    answer = requests.post(server.url + "/dev/sessions/end", json={"user_id": "hanne.lund"},
+                           timeout=10)
+    assert answer.json()["deliveries"] == {"klinikadgang-staff": "delivered"}
+    assert client.get("/").location.startswith("/login")
+    assert [row.ended_reason for row in query_one(app, select(LoginSession))] == ["broker_logout"]
