@@ -23,6 +23,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# An OpenID Provider nobody here wrote (panva's oidc-provider): a broker stand-in for the tests,
+# the reference OP of the benchmark.
+tests/peers/node_modules/.installed: tests/peers/package.json tests/peers/package-lock.json
+	npm ci --prefix tests/peers --no-audit --no-fund --loglevel=error
+	touch $@
+
 assets: node_modules/.installed $(VENV)/.installed
 	$(PY) scripts/build_assets.py
 
@@ -32,7 +38,7 @@ translations: $(VENV)/.installed
 ## set-up: Python and npm dependencies, front-end assets, compiled translations
 setup: $(VENV)/.installed node_modules/.installed assets translations
 
-setup-dev: setup $(VENV)/.dev-installed chromium
+setup-dev: setup $(VENV)/.dev-installed tests/peers/node_modules/.installed chromium
 
 chromium:
 	@bash scripts/ensure_chromium.sh
@@ -76,5 +82,5 @@ serve: setup
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 ## bench: the benchmark table on loopback (PostgreSQL and Redis on 127.0.0.1; BENCH_ARGS=--quick)
-bench: setup
+bench: setup tests/peers/node_modules/.installed
 	$(PY) -m bench.run $(BENCH_ARGS)
