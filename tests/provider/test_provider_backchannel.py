@@ -11,7 +11,7 @@ from joserfc.jwk import KeySet
 from sqlmodel import select
 
 from app.blueprints.auth import policy
-from app.models import AuditEvent, OPLogoutDelivery
+from app.models import AuditEvent, LoginSession, MitIDLink, OPLogoutDelivery
 from app.provider import backchannel
 from tests.helpers.db import query_one
 from tests.helpers.http import post_form
@@ -141,4 +141,64 @@ def test_ending_another_session_tells_the_systems_of_that_session(app, client, k
     action = next(part.split('"')[0] for part in page.split('action="')[1:]
                   if part.startswith("/profile/sessions/"))
     post_form(client, action, {}, page="/profile/sessions")
+    assert _deliver(app)["delivered"] == 1
+
+
+def _refresh(live_server, sister, refresh_token):
+    return requests.post(live_server.url + "/oidc/token", timeout=5,
+                         auth=(sister.rp.client_id, sister.rp.client_secret),
+                         data={"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+
+def test_offboarding_logs_the_person_out_of_the_sister_systems(app, client, receiver,
+                                                               live_server):
+    """Hanne (administrator in Aarhus) ends Jonas' membership: KirPACS hears of it at once, and
+    its refresh token stops."""
+    from app.blueprints.memberships.services import end_memberships
+    from tests.helpers.staff import CLINIC_IDS, user_by_id
+
+    client_id, secret = register(app, backchannel_logout_uri=receiver.uri,
+                                 scopes=("openid", "profile", "offline_access"))
+    give_consent(app, "jho")
+    kirpacs = SisterSystem(live_server.url, client_id, secret)
+    login_as(client, "jonas.holm", function="secretary")
+    answer = client.get(kirpacs.authorization_path(scope="openid profile offline_access"))
+    tokens = kirpacs.exchange(kirpacs.read_redirect(answer.location)["code"])
+    with app.app_context():
+        end_memberships(clinic_id=CLINIC_IDS["aarhus"], staff_user=user_by_id(app, "jho"),
+                        actor_id=user_by_id(app, "hlu").id)
+    assert _deliver(app)["delivered"] == 1
+    assert _refresh(live_server, kirpacs, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_the_broker_ending_the_mitid_session_logs_out_of_the_sister_systems(
+        app, client, kirpacs, receiver, simulator):
+    """The MitID broker's back-channel logout ends the session here, and so in KirPACS too."""
+    from tests.helpers.staff import login_with_mitid
+    from tests.test_broker_backchannel import STAFF_ENDPOINT, logout_token
+
+    give_consent(app, "hlu")
+    assert login_with_mitid(client, "hanne.lund").location == "/"
+    _sign_in_at(client, kirpacs)
+    [row] = query_one(app, select(LoginSession))
+    token = logout_token(simulator, sub=row.broker_sub, sid=row.broker_sid)
+    assert client.post(STAFF_ENDPOINT, data={"logout_token": token}).status_code == 200
+    assert _deliver(app)["delivered"] == 1
+
+
+def test_removing_a_mitid_identity_logs_its_sessions_out_of_the_sister_systems(
+        app, client, kirpacs, receiver):
+    """Mette removes her Aarhus MitID Erhverv identity in Min profil from another session."""
+    from tests.helpers.staff import link_erhverv, login_with_mitid
+
+    give_consent(app, "mkj")
+    erhverv = app.test_client()
+    assert link_erhverv(erhverv, "mette.kjaer", "10000002").location == "/select/clinic"
+    post_form(erhverv, "/select/clinic", {"clinic_id": 2})
+    _sign_in_at(erhverv, kirpacs)
+    assert login_with_mitid(client, "mette.kjaer", login_as="private").location == "/select/clinic"
+    [aarhus] = query_one(app, select(MitIDLink).where(MitIDLink.cvr == "10000002"))
+    url = f"/profile/mitid/{aarhus.id}/remove"
+    assert post_form(client, url, {}, page=url).status_code in (302, 303)
+    assert erhverv.get("/").location.startswith("/login")  # that session ended here
     assert _deliver(app)["delivered"] == 1

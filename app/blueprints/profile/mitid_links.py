@@ -1,6 +1,6 @@
 """The MitID identities linked to a staff account, as Min profil lists them, and removing one."""
 
-from sqlmodel import select, update
+from sqlmodel import select
 
 from app import audit
 from app.core.clock import utcnow
@@ -31,12 +31,14 @@ def remove_link(link: MitIDLink, *, current_session: LoginSession) -> bool:
         return False
     db = get_session()
     now = utcnow()
-    db.exec(update(LoginSession).where(LoginSession.mitid_link_id == link.id,
-                                       LoginSession.ended_at.is_(None))
-            .values(ended_at=now, ended_reason="mitid_unlinked"))
-    # The sessions keep how they were made (idp, broker_sub); only the link they named goes.
-    db.exec(update(LoginSession).where(LoginSession.mitid_link_id == link.id)
-            .values(mitid_link_id=None))
+    # Row by row, not one UPDATE: ending a session this way also tells the sister systems that
+    # hold its tokens (the back-channel queue sees ORM changes only). The sessions keep how they
+    # were made (idp, broker_sub); only the link they named goes.
+    for row in db.exec(select(LoginSession).where(LoginSession.mitid_link_id == link.id)):
+        if row.ended_at is None:
+            row.ended_at, row.ended_reason = now, "mitid_unlinked"
+        row.mitid_link_id = None
+    db.flush()  # the sessions let go of the link before it is deleted
     audit.record("mitid_unlinked", actor=f"staff:{link.staff_user_id}", target_type="staff_user",
                  target_id=link.staff_user_id, idp=link.idp, cvr=link.cvr)
     db.delete(link)
