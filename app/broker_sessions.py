@@ -60,10 +60,10 @@ def kept_across_rotation() -> dict:
 
 
 def logged_out(client, *, row_id: int | None, clinic: str | None = None) -> None:
-    """Log ud of a MitID login: ask for credentials next time; remember the row for the broker."""
+    """Log ud of a MitID login: ask for credentials next time; remember it for the broker."""
     session[REAUTH_KEY] = sorted({*session.get(REAUTH_KEY, ()), client.name})
-    if row_id is not None:
-        session[LOGOUT_KEY] = {"broker": client.name, "row": row_id, "clinic": clinic}
+    # row None: a MitID login without a session row (an onboarding left): no id_token_hint.
+    session[LOGOUT_KEY] = {"broker": client.name, "row": row_id, "clinic": clinic}
 
 
 def pending_logout(client) -> dict | None:

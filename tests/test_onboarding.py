@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from app.models import ConsentRecord, MitIDLink, Onboarding, StaffUser
-from tests.helpers.db import query_one
+from tests.helpers.db import audit_events, query_one
 from tests.helpers.http import post_form, session_of
 from tests.helpers.mail import code_from
 from tests.helpers.staff import login_with_mitid, onboard_until
@@ -249,3 +249,44 @@ def test_a_step_page_shows_the_rows_own_values_escaped(app, client, outbox, cloc
     assert answer.status_code == 200
     for text in shown:
         assert text in body
+
+
+def test_afbryd_og_log_ud_drops_the_onboarding_and_ends_the_mitid_login(app, client,
+                                                                        simulator_server):
+    """On a shared PC: the person leaves the wizard, and MitID asks the next person again."""
+    from tests.helpers.http import app_path
+    from tests.helpers.mitid import answered_at_once, simulator_browser
+
+    server, _sim = simulator_server
+    assert login_with_mitid(client, "asger.torring").location == "/onboarding/"
+    assert "Afbryd og log ud" in client.get("/onboarding/link").get_data(as_text=True)
+    answer = post_form(client, "/onboarding/afbryd", {}, page="/onboarding/link", htmx=True)
+    to_broker = answer.headers["HX-Redirect"]
+    assert to_broker.startswith(server.url + "/logout?") and "id_token_hint=" in to_broker
+    back = simulator_browser(client).get(to_broker, allow_redirects=False, timeout=10)
+    assert back.status_code == 302, back.text[:300]
+    page = client.get(app_path(back.headers["Location"])).get_data(as_text=True)
+    assert "Du er logget ud af Klinikadgang og MitID." in page
+    assert query_one(app, select(Onboarding)) == []
+    assert client.get("/onboarding/link").location.startswith("/login")
+    start = client.get("/auth/mitid/login").location
+    assert answered_at_once(start, simulator_browser(client)) is None  # the BRUGER-ID page
+
+
+def test_afbryd_without_js_offers_the_logout_at_mitid(app, client):
+    from tests.helpers.http import query
+    from tests.helpers.mitid import answered_at_once, simulator_browser
+
+    login_with_mitid(client, "asger.torring")
+    answer = post_form(client, "/onboarding/afbryd", {}, page="/onboarding/link")
+    assert answer.status_code == 303 and answer.location == "/auth/logget-ud"
+    page = client.get("/auth/logget-ud").get_data(as_text=True)
+    assert 'href="/auth/log-ud/mitid"' in page
+    assert query_one(app, select(Onboarding)) == []
+    to_broker = client.get("/auth/log-ud/mitid").location  # no hint left: the broker's own page
+    at_broker = simulator_browser(client).get(to_broker, allow_redirects=False, timeout=10)
+    assert at_broker.status_code == 200 and "Du er logget ud af MitID" in at_broker.text
+    start = client.get("/auth/mitid/login").location
+    assert query(start)["prompt"] == "login"  # and the next login asks for MitID anyway
+    assert answered_at_once(start, simulator_browser(client)) is None
+    assert [event.actor for event in audit_events(app, "onboarding_abandoned")] == ["anonymous"]

@@ -147,3 +147,33 @@ def test_htmx_swaps_move_focus(page, live_server, simulator, visit_checked):
     expect(page).to_have_url(live_server.url + "/onboarding/contact")
     visit_checked(page, label="onboarding: contact")
     expect(page.get_by_role("heading", level=1, name="KirPACS onboarding")).to_be_focused(timeout=1000)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_afbryd_og_log_ud_leaves_the_wizard_and_mitid(javascript, page, live_server, simulator,
+                                                     simulator_server, visit_checked):
+    """On a shared PC: Asger leaves at the first step; the next NEMLOG-IN asks for MitID."""
+    app_url, simulator_url = live_server.url, simulator_server[0].url
+    visit_checked(page, app_url + "/login", label="login")
+    login_with_mitid(page, visit_checked)
+    expect(page).to_have_url(app_url + "/onboarding/link")
+    visit_checked(page, label="onboarding: link")
+    page.get_by_role("button", name="Afbryd og log ud").click()
+    if javascript:  # htmx navigates on to MitID, which returns here
+        expect(page).to_have_url(re.compile(re.escape(app_url) + r"/auth/logget-ud\?state="))
+        expect(page.get_by_text("Du er logget ud af Klinikadgang og MitID.")).to_be_visible()
+        visit_checked(page, label="logged out, also at MitID")
+    else:  # a form's answer may not redirect to MitID: our page links there
+        expect(page).to_have_url(app_url + "/auth/logget-ud")
+        visit_checked(page, label="logged out here, a link to log out of MitID")
+        page.get_by_role("link", name="Log ud af MitID").click()
+        expect(page).to_have_url(re.compile(re.escape(simulator_url) + r"/logout\?"))
+        expect(page.get_by_text("Du er logget ud af MitID hos tjenesten.")).to_be_visible()
+        visit_checked(page, label="MitID simulator: logged out")
+    visit_checked(page, app_url + "/onboarding/link", label="the wizard is gone: login page")
+    expect(page).to_have_url(app_url + "/login")
+    page.get_by_role("link", name="NEMLOG-IN").click()
+    expect(page).to_have_url(re.compile(re.escape(simulator_url) + r"/authorize\?"))
+    expect(page.get_by_label("BRUGER-ID")).to_have_value("")
+    visit_checked(page, label="MitID simulator asks again")

@@ -74,7 +74,7 @@ def end_session_url() -> str | None:
     if pending is None:
         return None
     id_token = broker_sessions.take_id_token(LoginSession, pending["row"]) \
-        if "row" in pending else None
+        if pending.get("row") else None
     return broker_sessions.end_session_url(broker, id_token=id_token,
                                            post_logout_redirect_uri=post_logout_url())
 

@@ -5,7 +5,7 @@ from flask import flash, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from app import audit
+from app import audit, broker_sessions
 from app.blueprints.auth import broker as broker_flow
 from app.blueprints.auth.services import find_link
 from app.blueprints.enrolment import invitations
@@ -17,8 +17,8 @@ from app.core.errors import render_error
 from app.core.extensions import limiter
 from app.core.forms import normalise_mobile
 from app.core.mailer import MailNotSent
-from app.core.web import is_fragment_request, redirect_303, render_page
-from app.oidc import BrokerLogin
+from app.core.web import is_fragment_request, leave, redirect_303, render_page
+from app.oidc import BrokerLogin, staff_broker
 
 WIZARD_KEY = "onboarding"  # the signed session holds only {"id", "step"} under this key
 
@@ -135,6 +135,23 @@ def confirm_invitation():
             "Linket er allerede brugt eller udløbet, så dit MitID er ikke knyttet til "
             "brugerkontoen. Kontakt din klinik, hvis du har brug for et nyt link."))
     return redirect_303(url_for(BY_NAME[row.step].endpoint))
+
+
+@bp.post("/afbryd")
+def abandon():
+    """Afbryd og log ud: drop the onboarding and end the MitID login at the broker too."""
+    row = _pending()
+    id_token = row.id_token if row is not None else None
+    if row is not None:
+        svc.abandon_onboarding(row)
+    forget_onboarding()
+    broker_sessions.logged_out(staff_broker(), row_id=None)
+    if is_fragment_request():  # htmx navigates (no form-action): straight on, with the hint
+        return leave(broker_sessions.end_session_url(
+            staff_broker(), id_token=id_token,
+            post_logout_redirect_uri=broker_flow.post_logout_url()) or url_for("auth.logged_out"))
+    # Without JS, our page links on to the broker, which then has no id_token_hint to go by.
+    return redirect_303(url_for("auth.logged_out"))
 
 
 @bp.post("/restart")

@@ -259,3 +259,13 @@ def link_with_linked_identity(row: Onboarding, proving: MitIDLink | None, *,
     db.delete(row)
     return log_in(user, method="mitid", rows=loaded_memberships(user), broker=broker,
                   mitid_link_id=link.id, preselect_cvr=cvr)
+
+
+def abandon_onboarding(row: Onboarding) -> None:
+    """The person left the wizard: its row and codes go (nothing was linked yet); commits."""
+    db = get_session()
+    db.exec(delete(EmailCode).where(EmailCode.onboarding_id == row.id))
+    db.delete(row)
+    audit.record("onboarding_abandoned", actor="anonymous", target_type="onboarding",
+                 target_id=row.id, idp=row.idp)
+    db.commit()
