@@ -12,7 +12,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import current_app
 from joserfc.errors import JoseError
 
-from app import audit, broker_profiles
+from app import audit, broker_client_auth, broker_profiles
 from app.broker_profiles import BROKERS
 from app.core.db import get_session
 
@@ -25,15 +25,19 @@ def init_app(app) -> None:
     broker_profiles.check_config(app.config)
     oauth = OAuth(app)
     for name, prefix in BROKERS.items():
+        broker_client_auth.check_config(app.config, prefix)
+        auth = broker_client_auth.registration(app.config, prefix)
         oauth.register(
             name,
             client_id=app.config[f"{prefix}_CLIENT_ID"],
-            client_secret=app.config[f"{prefix}_CLIENT_SECRET"],
+            client_secret=auth["client_secret"],
             server_metadata_url=app.config[f"{prefix}_METADATA_URL"],
+            client_auth_methods=auth["client_auth_methods"],
             client_kwargs={
                 "scope": app.config[f"{prefix}_SCOPE"],
                 "code_challenge_method": "S256",
                 "timeout": app.config["OIDC_TIMEOUT"],
+                "token_endpoint_auth_method": auth["method"],
             },
         )
     app.extensions["oidc"] = oauth

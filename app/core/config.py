@@ -87,6 +87,12 @@ class Config:
     STAFF_BROKER_PROFILE = "signaturgruppen"
     # The lowest NSIS assurance level accepted (low | substantial | high): asked for, and checked.
     STAFF_BROKER_MIN_LOA = "substantial"
+    # How the app authenticates at the broker's token endpoint (app/broker_client_auth.py):
+    # client_secret_basic | client_secret_post | private_key_jwt; for private_key_jwt the
+    # private key (PEM or JWK JSON) in *_PRIVATE_KEY or a file named by *_PRIVATE_KEY_FILE.
+    STAFF_BROKER_TOKEN_AUTH_METHOD = "client_secret_basic"  # noqa: S105 (a method name)
+    STAFF_BROKER_PRIVATE_KEY = None
+    STAFF_BROKER_PRIVATE_KEY_FILE = None
     OIDC_TIMEOUT = 5  # seconds for calls to the broker
     OIDC_LEEWAY = 30  # seconds of clock skew accepted on ID tokens
 
@@ -100,6 +106,9 @@ class Config:
     CITIZEN_BROKER_POST_LOGOUT_REDIRECT_URI = None  # default: this app's /portal/mitid/logget-ud
     CITIZEN_BROKER_PROFILE = "signaturgruppen"  # as STAFF_BROKER_PROFILE
     CITIZEN_BROKER_MIN_LOA = "substantial"  # as STAFF_BROKER_MIN_LOA
+    CITIZEN_BROKER_TOKEN_AUTH_METHOD = "client_secret_basic"  # noqa: S105 (as the staff broker's)
+    CITIZEN_BROKER_PRIVATE_KEY = None
+    CITIZEN_BROKER_PRIVATE_KEY_FILE = None
     PORTAL_IDLE_MINUTES = 30  # a patient's portal session ends after this long without a request
 
     SIMULATOR_ENABLED = True  # the built-in MitID simulator; refused in production

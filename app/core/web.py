@@ -60,7 +60,7 @@ SECURITY_HEADERS = (
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-CACHEABLE_ENDPOINTS = frozenset({"static", "provider.discovery", "provider.jwks"})
+CACHEABLE_ENDPOINTS = frozenset({"static", "provider.discovery", "provider.jwks", "auth.mitid_jwks"})
 
 
 def _security_headers(response):

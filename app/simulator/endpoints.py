@@ -75,6 +75,7 @@ def discovery():
         scopes_supported=SCOPES_SUPPORTED,
         claims_supported=CLAIMS_SUPPORTED,
         token_endpoint_auth_methods_supported=list(TOKEN_AUTH_METHODS),
+        token_endpoint_auth_signing_alg_values_supported=["ES256", "RS256"],
         prompt_values_supported=["login", "none"],
         # Back-Channel Logout 1.0 §2.1: logout tokens, with the sid of the ID tokens.
         backchannel_logout_supported=True,

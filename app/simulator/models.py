@@ -9,7 +9,7 @@ from authlib.oidc.core import AuthorizationCodeMixin
 
 from .identities import Identity, Organisation, subject_for
 
-TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 # Whose claim names and request parameters a client gets (app/simulator/profiles.py).
 PROFILES = ("signaturgruppen", "idura")
 
@@ -27,6 +27,11 @@ class SimulatorClient(ClientMixin):
     profile: str = "signaturgruppen"
     # Where the simulator POSTs logout tokens when this client's login session ends at the broker.
     backchannel_logout_uri: str | None = None
+    # The one way this client authenticates at the token endpoint (app/simulator/client_auth.py);
+    # private_key_jwt with its public keys inline (jwks) or at jwks_uri.
+    token_endpoint_auth_method: str = "client_secret_basic"  # noqa: S105 (a method name)
+    jwks: dict | None = None
+    jwks_uri: str | None = None
 
     @classmethod
     def from_config(cls, entry: dict) -> "SimulatorClient":
@@ -39,6 +44,10 @@ class SimulatorClient(ClientMixin):
             post_logout_redirect_uris=tuple(entry.get("post_logout_redirect_uris", ())),
             profile=_profile(entry.get("profile", "signaturgruppen")),
             backchannel_logout_uri=entry.get("backchannel_logout_uri"),
+            token_endpoint_auth_method=_auth_method(
+                entry.get("token_endpoint_auth_method", "client_secret_basic")),
+            jwks=entry.get("jwks"),
+            jwks_uri=entry.get("jwks_uri"),
         )
 
     @property
@@ -66,13 +75,20 @@ class SimulatorClient(ClientMixin):
         return hmac.compare_digest(client_secret.encode(), self.client_secret.encode())
 
     def check_endpoint_auth_method(self, method, endpoint):
-        return endpoint == "token" and method in TOKEN_AUTH_METHODS
+        return endpoint == "token" and method == self.token_endpoint_auth_method
 
     def check_response_type(self, response_type):
         return response_type == "code"
 
     def check_grant_type(self, grant_type):
         return grant_type == "authorization_code"
+
+
+def _auth_method(name: str) -> str:
+    if name not in TOKEN_AUTH_METHODS:
+        raise ValueError(f"unknown token_endpoint_auth_method {name!r}; known: "
+                         f"{', '.join(TOKEN_AUTH_METHODS)}")
+    return name
 
 
 def _profile(name: str) -> str:

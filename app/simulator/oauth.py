@@ -17,6 +17,7 @@ from authlib.oidc.core import UserInfoEndpoint
 from flask import Flask, current_app
 
 from .claims import id_token_claims, userinfo_claims
+from .client_auth import PrivateKeyJWTAssertion, secret_basic
 from .models import TOKEN_AUTH_METHODS, AccessToken, AuthorizationCode
 from .oidc import SimulatorOpenIDCode
 from .store import PendingAuthorization, SimulatorState, get_state
@@ -144,6 +145,9 @@ def init_oauth(app: Flask, state: SimulatorState) -> SimulatorAuthorizationServe
     server = SimulatorAuthorizationServer(
         app, query_client=state.clients.get, save_token=_save_token
     )
+    # Stricter than authlib's defaults, as a conformant broker is (app/simulator/client_auth.py).
+    server.register_client_auth_method("client_secret_basic", secret_basic)
+    server.register_client_auth_method("private_key_jwt", PrivateKeyJWTAssertion())
     openid = SimulatorOpenIDCode(require_nonce=True, claims_for=id_token_claims)
     server.register_grant(SimulatorCodeGrant, [S256CodeChallenge(required=True), openid])
     protector = ResourceProtector()

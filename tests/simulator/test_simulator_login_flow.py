@@ -22,6 +22,7 @@ def test_discovery_points_at_the_live_server(rp, simulator):
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
     }
     assert {"openid", "ssn"} <= set(metadata["scopes_supported"])
     assert "mitid.age" in metadata["claims_supported"]
@@ -74,7 +75,7 @@ def test_userinfo_with_ssn_scope_includes_cpr(rp):
 
 def test_userinfo_without_ssn_scope_has_no_cpr(rp):
     code = rp.login("asger.torring", scope="openid mitid")["code"]
-    tokens = rp.exchange(code, auth="post").json()
+    tokens = rp.exchange(code).json()
     claims = rp.userinfo(tokens["access_token"]).json()
     assert "dk.cpr" not in claims
     assert claims["mitid.identity_name"] == "Asger Tørring"

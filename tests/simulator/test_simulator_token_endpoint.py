@@ -2,6 +2,8 @@
 
 import secrets
 
+from app.simulator.config import default_clients
+
 
 def _error(response) -> str:
     return response.json()["error"]
@@ -73,7 +75,11 @@ def test_wrong_client_secret_is_invalid_client(rp):
     assert _error(response) == "invalid_client"
 
 
-def test_client_secret_post_is_accepted(rp):
+def test_client_secret_post_is_accepted_from_a_client_registered_for_it(serve, rp_for):
+    clients = default_clients()
+    clients[0]["token_endpoint_auth_method"] = "client_secret_post"
+    _app, server = serve({"SIMULATOR_CLIENTS": clients})
+    rp = rp_for(server)
     response = rp.exchange(rp.login("asger.torring")["code"], auth="post")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"

@@ -1,10 +1,10 @@
 """Views of staff login: the login page, the OIDC round trip with the staff broker, logout."""
 
-from flask import jsonify, redirect, request, url_for
+from flask import current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app import audit, broker_backchannel, broker_sessions
+from app import audit, broker_backchannel, broker_client_auth, broker_sessions
 from app.blueprints.auth import bp, policy
 from app.blueprints.auth import broker as broker_flow
 from app.blueprints.auth.forms import PasswordLoginForm
@@ -23,6 +23,7 @@ from app.blueprints.onboarding.routes import (
 )
 from app.blueprints.onboarding.services import begin_onboarding
 from app.blueprints.selection.services import has_access, loaded_memberships, log_in
+from app.broker_profiles import BROKERS
 from app.core.db import get_session
 from app.core.errors import render_error
 from app.core.extensions import csrf, limiter
@@ -133,6 +134,14 @@ def _onboard(identity, invitation_id: int | None):
         return redirect(url_for("onboarding.confirm_invitation"))
     remember_onboarding(row)
     return redirect(url_for("onboarding.resume"))
+
+
+@bp.get("/mitid/jwks.json")
+def mitid_jwks():
+    """The public keys the brokers check our private_key_jwt client assertions with."""
+    response = jsonify(broker_client_auth.public_jwks(current_app.config, BROKERS.values()))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @bp.post("/auth/mitid/backchannel-logout")
