@@ -28,6 +28,10 @@ PROFILE_SHARING_TEXT = (
     "systemer:"
 )
 PROFILE_SHARING_SYSTEMS = ("Kiroviden.dk", "KirCACS.dk", "KirPACS.dk")
+# The versions of the text a consent may have been given to. Which sister systems a version
+# covers is data: each registered client lists the versions that name it (its consent_versions),
+# so a new system needs a new version of the text, and a new consent, before it gets profiles.
+PROFILE_SHARING_VERSIONS = (PROFILE_SHARING_VERSION,)
 
 
 def text_hash(text: str = PROFILE_SHARING_TEXT) -> str:
@@ -66,8 +70,10 @@ def record_consent(*, staff_user_id: int, action: str, method: str, actor: str) 
 
 
 def set_consent(*, staff_user_id: int, given: bool, method: str, actor: str) -> bool:
-    """Give or withdraw the consent unless it already stands so; whether a record was added."""
-    if has_consent(staff_user_id=staff_user_id) == given:
+    """Give (to the current text) or withdraw the consent unless it already stands so; whether
+    a record was added. A consent given to an older version is given again to the current one."""
+    standing = standing_version(staff_user_id=staff_user_id)
+    if (standing == PROFILE_SHARING_VERSION) if given else (standing is None):
         return False
     record_consent(staff_user_id=staff_user_id, action="given" if given else "withdrawn",
                    method=method, actor=actor)
@@ -119,5 +125,26 @@ def consent_history(*, staff_user_id: int) -> list[ConsentRecord]:
 
 def has_consent(*, staff_user_id: int) -> bool:
     """Whether the newest record of the user says given."""
+    return standing_version(staff_user_id=staff_user_id) is not None
+
+
+def standing_version(*, staff_user_id: int) -> str | None:
+    """The text version of the consent that stands (the newest record, if given), or None."""
     history = consent_history(staff_user_id=staff_user_id)
-    return bool(history) and history[0].action == "given"
+    return history[0].text_version if history and history[0].action == "given" else None
+
+
+def coverage(*, staff_user_id: int, versions: list[str]) -> str:
+    """Whether the person's consent covers a system listed under these text versions.
+
+    covered; withdrawn (the newest record withdraws it); needed (none stands for this system,
+    and the current text names it: giving it now covers it); not_covered (the current text
+    does not name the system: no consent the person can give covers it).
+    """
+    standing = standing_version(staff_user_id=staff_user_id)
+    if standing is not None and standing in versions:
+        return "covered"
+    if PROFILE_SHARING_VERSION not in versions:
+        return "not_covered"
+    history = consent_history(staff_user_id=staff_user_id)
+    return "withdrawn" if history and history[0].action == "withdrawn" else "needed"

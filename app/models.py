@@ -456,6 +456,9 @@ class OIDCClient(SQLModel, table=True):
     scopes: str = Field(default="openid", max_length=500)  # space-separated, allowed
     required_acr: str | None = Field(default=None, max_length=100)
     login_url: str | None = Field(default=None, max_length=500)  # the start page's link
+    # The profile-sharing consent text versions that name this system (space-separated): only a
+    # consent given to one of them lets it have the person's profile (app/consent.coverage).
+    consent_versions: str = Field(default="", max_length=200)
     access_token_seconds: int = 300
     refresh_token_seconds: int = 8 * 3600
     created_at: datetime = Field(default_factory=utcnow)

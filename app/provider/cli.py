@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 from flask_babel import force_locale
 
+from app import consent
 from app.core.db import close_session
 from app.provider import backchannel, clients, keys
 
@@ -31,10 +32,13 @@ def oidc_client():
 @click.option("--login-url", default=None, help="The start page's link to the system.")
 @click.option("--access-token-seconds", type=int, default=300, show_default=True)
 @click.option("--refresh-token-seconds", type=int, default=8 * 3600, show_default=True)
+@click.option("--consent-version", "consent_versions", multiple=True,
+              default=(consent.PROFILE_SHARING_VERSION,), show_default=True,
+              help="A version of the consent text that names the system.")
 @with_appcontext
 def add(name, client_id, redirect_uris, post_logout_uris, backchannel_logout_uri, scopes,
         auth_method, required_acr, login_url, access_token_seconds,
-        refresh_token_seconds):
+        refresh_token_seconds, consent_versions):
     """Register a client; its secret is printed once."""
     settings = clients.ClientSettings(
         name=name, client_id=client_id, redirect_uris=list(redirect_uris),
@@ -42,7 +46,7 @@ def add(name, client_id, redirect_uris, post_logout_uris, backchannel_logout_uri
         backchannel_logout_uri=backchannel_logout_uri, scopes=list(scopes),
         auth_method=auth_method, required_acr=required_acr,
         login_url=login_url, access_token_seconds=access_token_seconds,
-        refresh_token_seconds=refresh_token_seconds)
+        refresh_token_seconds=refresh_token_seconds, consent_versions=list(consent_versions))
     try:
         with force_locale("da"):  # the registry's messages are the web UI's (Danish)
             row, secret = clients.add_client(settings, actor=ACTOR)

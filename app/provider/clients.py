@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from app import audit
+from app import audit, consent
 from app.core.clock import utcnow
 from app.core.db import get_session
 from app.models import OIDCClient
@@ -52,6 +52,9 @@ class ClientSettings:
     login_url: str | None = None
     access_token_seconds: int = 300
     refresh_token_seconds: int = 8 * 3600
+    # The profile-sharing consent text versions that name the system (app/consent.py).
+    consent_versions: list[str] = field(
+        default_factory=lambda: [consent.PROFILE_SHARING_VERSION])
 
 
 def check_uri(uri: str, field: str) -> str:
@@ -92,6 +95,10 @@ def _validate(settings: ClientSettings) -> None:
     for name in ("access_token_seconds", "refresh_token_seconds"):
         if not 60 <= getattr(settings, name) <= 30 * 24 * 3600:
             raise ClientError(name, _("Mellem 60 sekunder og 30 dage."))
+    if set(settings.consent_versions) - set(consent.PROFILE_SHARING_VERSIONS):
+        raise ClientError("consent_versions", _(
+            "Kun kendte versioner af samtykketeksten: %(known)s.",
+            known=", ".join(consent.PROFILE_SHARING_VERSIONS)))
 
 
 def _new_secret() -> str:
@@ -114,11 +121,13 @@ def add_client(settings: ClientSettings, *, actor: str) -> tuple[OIDCClient, str
         backchannel_logout_uri=settings.backchannel_logout_uri,
         scopes=" ".join(settings.scopes), required_acr=settings.required_acr,
         login_url=settings.login_url, access_token_seconds=settings.access_token_seconds,
-        refresh_token_seconds=settings.refresh_token_seconds)
+        refresh_token_seconds=settings.refresh_token_seconds,
+        consent_versions=" ".join(settings.consent_versions))
     db.add(row)
     audit.record("oidc_client_added", actor=actor, target_type="oidc_client",
                  target_id=client_id, auth_method=settings.auth_method,
-                 scopes=row.scopes, required_acr=settings.required_acr)
+                 scopes=row.scopes, required_acr=settings.required_acr,
+                 consent_versions=row.consent_versions)
     db.commit()
     return row, secret
 
@@ -177,3 +186,8 @@ def check_secret(row: OIDCClient, secret: str | None) -> bool:
 def uris(row: OIDCClient, name: str) -> list[str]:
     """A stored URI list of a client ("redirect_uris" or "post_logout_redirect_uris")."""
     return json.loads(getattr(row, name))
+
+
+def consent_versions(row: OIDCClient) -> list[str]:
+    """The consent text versions that name the client."""
+    return row.consent_versions.split()

@@ -117,14 +117,17 @@ def authorize():
         return render_error(403, _("%(system)s kræver login med MitID", system=client.name), _(
             "Du er logget ind med bruger ID og adgangskode. %(system)s kræver, at du logger "
             "ind med MitID. Log ud, og log ind med MitID.", system=client.name))
-    if not consent.has_consent(staff_user_id=person.user.id):
+    covered = consent.coverage(staff_user_id=person.user.id,
+                               versions=clients.consent_versions(client))
+    if covered != "covered":
         if request.args.get(DECLINE) == "1":  # "Tilbage uden samtykke": the system is told
             return server.create_authorization_response(grant_user=None, grant=grant)
         flow.remember_request()
         decline = request.full_path + "&" + DECLINE + "=1"
         return render_page("provider/no_consent.html", system=client.name, decline_url=decline,
+                           reason=covered, status=403,
                            consent_text=consent.PROFILE_SHARING_TEXT.split("\n\n"),
-                           status=403)
+                           systems=consent.PROFILE_SHARING_SYSTEMS)
     audit.record("op_code_issued", actor=f"staff:{person.user.id}", target_type="oidc_client",
                  target_id=client.client_id, login_session_id=person.login_session.id)
     return server.create_authorization_response(grant_user=person, grant=grant)

@@ -4,6 +4,7 @@ from flask import abort, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import consent
 from app.blueprints.auth.access import require_operator
 from app.blueprints.operator import bp
 from app.blueprints.operator.forms import ClientActionForm, ClientForm
@@ -29,7 +30,8 @@ def oidc_clients():
 
 
 def _form_page(form, status=200):
-    return render_page("operator/client_new.html", form=form, status=status)
+    return render_page("operator/client_new.html", form=form, status=status,
+                       current_consent_version=consent.PROFILE_SHARING_VERSION)
 
 
 @bp.get("/klienter/ny")

@@ -13,6 +13,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
+from app.consent import PROFILE_SHARING_VERSION
 from app.core.forms import strip
 
 
@@ -79,6 +80,9 @@ class ClientForm(FlaskForm):
     refresh_token_seconds = IntegerField(_l("Refresh-tokens levetid (sekunder)"),
                                          default=8 * 3600,
                                          validators=[InputRequired(_l("Skriv et antal sekunder."))])
+    consent_versions = StringField(_l("Samtykketekster, der nævner systemet (versioner)"),
+                                   filters=[strip], default=PROFILE_SHARING_VERSION,
+                                   validators=[Optional(), Length(max=200)])
 
     def settings(self):
         """The form as the provider's ClientSettings."""
@@ -92,6 +96,7 @@ class ClientForm(FlaskForm):
             scopes=(self.scopes.data or "").split(), auth_method=self.auth_method.data,
             required_acr=self.required_acr.data or None,
             login_url=self.login_url.data or None,
+            consent_versions=(self.consent_versions.data or "").split(),
             access_token_seconds=self.access_token_seconds.data,
             refresh_token_seconds=self.refresh_token_seconds.data)
 
