@@ -10,6 +10,7 @@ wait; each outcome is audited, and a client that keeps failing shows on the oper
 
 import logging
 import secrets
+import threading
 from datetime import timedelta
 
 import requests
@@ -112,6 +113,25 @@ def deliver_due(limit: int = 50) -> dict:
                          given_up=row.given_up_at is not None)
         db.commit()
     return counts
+
+
+def deliver_in_background(app, interval: float = 2.0) -> threading.Event:
+    """A delivery worker in a daemon thread (the dev server, the browser tests); set() stops it.
+
+    Production runs `flask oidc-logout-deliver --loop` beside the app instead.
+    """
+    stop = threading.Event()
+
+    def loop():
+        while not stop.wait(interval):
+            with app.app_context():
+                try:
+                    deliver_due()
+                except Exception:  # a database hiccup: the next round retries
+                    log.exception("back-channel delivery round failed")
+
+    threading.Thread(target=loop, name="oidc-logout-deliver", daemon=True).start()
+    return stop
 
 
 def _post(uri: str, token: str) -> str | None:
