@@ -7,7 +7,6 @@ provider's token, userinfo and JWKS endpoints on the live server, as a sister sy
 import json
 import secrets
 import time
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,47 +15,19 @@ from joserfc.jwk import ECKey
 from sqlmodel import select
 
 from app.blueprints.dev import sisters
-from app.demo_sister import EVENT, create_demo_sister_app
+from app.demo_sister import EVENT
 from app.models import OIDCClient
 from app.provider import backchannel, clients, keys
 from tests.helpers.db import query_one
 from tests.helpers.http import app_path, csrf_from
-from tests.helpers.servers import LiveServer, free_port
-from tests.helpers.sister import give_consent
+from tests.helpers.sister import Demo, give_consent, serve_demo_sisters
 from tests.helpers.staff import login_as
-
-
-@dataclass
-class Demo:
-    client_id: str
-    url: str
-    app: object
-    browser: object  # the demo's test client: the person's cookies at the demo
-    server: LiveServer
-
-    def path_of(self, location: str) -> str:
-        parts = urlsplit(location)
-        assert f"{parts.scheme}://{parts.netloc}" == self.url, location
-        return parts.path + ("?" + parts.query if parts.query else "")
-
-    def page(self) -> str:
-        return self.browser.get("/").get_data(as_text=True)
 
 
 @pytest.fixture
 def demos(app, live_server):
     """KirPACS and KirCACS demo apps, registered as `make run` registers them."""
-    found = {}
-    for sister in sisters.DEMO_SISTERS:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        with app.app_context():
-            _row, secret = clients.add_client(sisters.demo_settings(sister, url), actor="test")
-        demo_app = create_demo_sister_app(name=sister.name, client_id=sister.client_id,
-                                          client_secret=secret, issuer=live_server.url,
-                                          base_url=url)
-        found[sister.client_id] = Demo(sister.client_id, url, demo_app, demo_app.test_client(),
-                                       LiveServer(demo_app, port=port))
+    found = serve_demo_sisters(app, live_server.url)
     yield found
     for demo in found.values():
         demo.server.shutdown()
