@@ -112,9 +112,13 @@ def rotate_key(alg):
 @click.option("--interval", type=float, default=5.0, show_default=True)
 @with_appcontext
 def deliver(loop, interval):
-    """Send due back-channel logout tokens to the sister systems (any instance may run it)."""
+    """Send due back-channel logout tokens to the sister systems (any instance may run it).
+
+    Each round first ends the login sessions that ran out unseen, so that their sister systems
+    are told too.
+    """
     while True:
-        counts = backchannel.deliver_due()
+        counts = backchannel.run_round()
         if counts["delivered"] or counts["failed"] or not loop:
             click.echo(f"delivered {counts['delivered']}, failed {counts['failed']}")
         if not loop:

@@ -26,6 +26,7 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import current_app
 from sqlmodel import select, update
 
+from app.blueprints.auth.sessions import idle_limit
 from app.core.clock import utcnow
 from app.core.db import get_session
 from app.models import LoginSession, OIDCClient, OPAuthorizationCode, OPToken, StaffUser
@@ -83,9 +84,11 @@ def query_client(client_id: str) -> ProviderClient | None:
 
 
 def live_session(login_session_id: int) -> LoginSession | None:
-    """The login session behind a code or token, while it is open."""
+    """The login session behind a code or token, while it is open (not ended, idle or expired)."""
     row = get_session().get(LoginSession, login_session_id)
-    if row is None or row.ended_at is not None or row.expires_at <= utcnow():
+    now = utcnow()
+    if (row is None or row.ended_at is not None or row.expires_at <= now
+            or now - row.last_seen_at > idle_limit()):
         return None
     return row
 
@@ -277,7 +280,12 @@ class RefreshGrant(RefreshTokenGrant):
             db.commit()
             return None
         token = StoredToken(row, person_of(row.login_session_id))
-        return token if token.is_refresh_token_valid() and token.person else None
+        if not (token.is_refresh_token_valid() and token.person):
+            return None
+        # Work in a sister system is work: the Klinikadgang session does not go idle meanwhile
+        # (saved with the new tokens). Its absolute expiry still ends it.
+        token.person.login_session.last_seen_at = utcnow()
+        return token
 
     def authenticate_user(self, refresh_token):
         return refresh_token.person
