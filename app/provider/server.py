@@ -23,7 +23,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import AuthorizationCodeMixin, OpenIDCode, UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
-from flask import current_app
+from flask import current_app, request
 from sqlmodel import select, update
 
 from app.blueprints.auth.sessions import idle_limit
@@ -315,6 +315,18 @@ class ProviderIssuer(IssuerParameter):
 
     def get_issuer(self):
         return issuer()
+
+
+def error_redirect(error):
+    """An authorization error sent to the client's (validated) redirect URI, with `iss`.
+
+    authlib adds `iss` in its create_authorization_response hook only; an error raised before
+    (prompt=none without a session, say) is answered here, so it gets it too (RFC 9207 §2).
+    """
+    server = get_server()
+    response = server.handle_error_response(request, error)
+    ProviderIssuer().add_issuer_parameter(server, response)
+    return response
 
 
 def _expires_in(client, grant_type):
