@@ -100,10 +100,15 @@ def oidc_key():
 
 @oidc_key.command("rotate")
 @click.option("--alg", type=click.Choice(keys.ALGORITHMS), default=None)
+@click.option("--pem", "pem_file", type=click.File("rb"), default=None,
+              help="Sign with this private key (PEM: EC P-256 or RSA >= 2048) instead of a new one.")
 @with_appcontext
-def rotate_key(alg):
+def rotate_key(alg, pem_file):
     """Sign with a new key from now on; the old one stays published for a while."""
-    row = keys.rotate(actor=ACTOR, alg=alg)
+    try:
+        row = keys.rotate(actor=ACTOR, alg=alg, pem=pem_file.read() if pem_file else None)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"new signing key {row.kid} ({row.alg})")
 
 
