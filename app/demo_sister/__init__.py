@@ -124,7 +124,11 @@ def create_demo_sister_app(*, name: str, client_id: str, client_secret: str, iss
         if "error" in request.args:  # e.g. access_denied: no consent, or a login refused
             return render_template("demo_sister/index.html", person=None,
                                    error=request.args["error"]), 403
-        token = provider.authorize_access_token()  # state, PKCE, ID token (iss, aud, nonce)
+        try:
+            token = provider.authorize_access_token()  # state, PKCE, ID token (iss, aud, nonce)
+        except OAuthError as exc:  # e.g. a stale tab's state, or a code used already
+            return render_template("demo_sister/index.html", person=None,
+                                   error=exc.error), 400
         claims = token["userinfo"]
         info = provider.userinfo(token=token)
         if info.get("sub") != claims["sub"]:

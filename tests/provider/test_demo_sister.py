@@ -183,3 +183,10 @@ def test_make_run_registers_the_systems_once_and_keeps_the_secrets(app, tmp_path
             sisters.seed_sister_systems(6000, kept)  # other ports than registered
     rows = query_one(app, select(OIDCClient))
     assert sorted(r.client_id for r in rows) == ["kircacs", "kiroviden", "kirpacs"]
+
+
+def test_a_callback_with_a_foreign_state_is_a_page_not_a_crash(app, demos):
+    kirpacs = demos["kirpacs"]
+    answer = kirpacs.browser.get("/callback?code=abc&state=not-ours")
+    assert answer.status_code == 400 and "Login blev afvist" in answer.get_data(as_text=True)
+    assert "Du er ikke logget ind" in kirpacs.page()
