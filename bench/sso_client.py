@@ -133,16 +133,15 @@ class RelyingParty:
             self.statuses[answer[0]] = self.statuses.get(answer[0], 0) + 1
         return answer
 
-    async def authorize(self, conn, *, address=None, measured=True, pkce=True) -> tuple:
+    async def authorize(self, conn, *, address=None, measured=True) -> tuple:
         """The authorization request with the session: (code, verifier, nonce)."""
         job = self.job
         verifier = secrets.token_urlsafe(48)
         state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
         query = {"response_type": "code", "client_id": job["client_id"], "scope": job["scope"],
-                 "redirect_uri": job["redirect_uri"], "state": state, "nonce": nonce}
-        if pkce:
-            query.update(code_challenge=b64url(hashlib.sha256(verifier.encode()).digest()),
-                         code_challenge_method="S256")
+                 "redirect_uri": job["redirect_uri"], "state": state, "nonce": nonce,
+                 "code_challenge": b64url(hashlib.sha256(verifier.encode()).digest()),
+                 "code_challenge_method": "S256"}
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         status, headers, cookies, _body = await self._timed(
             "authorize", conn, "GET", job["authorize"] + "?" + urlencode(query),
@@ -168,7 +167,7 @@ class RelyingParty:
         return status, json.loads(body or b"{}")
 
     async def round_trip(self, conn, *, address=None, measured=True) -> dict:
-        """Authorize -> code -> token -> userinfo; the tokens issued."""
+        """Authorize -> code -> token -> userinfo; the tokens issued and the userinfo answer."""
         started = time.perf_counter()
         code, verifier, nonce = await self.authorize(conn, address=address, measured=measured)
         status, tokens = await self.token(conn, {
@@ -183,7 +182,8 @@ class RelyingParty:
             "userinfo", conn, "GET", self.job["userinfo"],
             {"Authorization": "Bearer " + tokens["access_token"], **self._xff(address)},
             measured=measured)
-        if status != 200 or not json.loads(body).get("sub"):
+        tokens["userinfo"] = json.loads(body) if status == 200 else {}
+        if not tokens["userinfo"].get("sub"):
             raise Failed(f"userinfo: {status}")
         if measured:
             self.units.append((time.perf_counter() - started) * 1000)
