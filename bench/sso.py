@@ -275,6 +275,55 @@ def check_alike(job: dict) -> dict:
     return asyncio.run(go())
 
 
+# --- SQL statements per request, in-process on the same database -------------------------------
+
+def count_statements(database_url: str, app_url: str, cookies: dict, secret: str) -> dict:
+    """Statements of each request of one round trip and of one refresh (the served app's code,
+    in-process with the same keys, the logged-in cookie and the client's secret)."""
+    import base64
+    import hashlib
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from app import create_app
+    from bench.data import app_config
+    from bench.run import StatementCounter
+
+    app = create_app({**app_config(database_url), "OP_ISSUER": app_url,
+                      "OP_KEY_ENCRYPTION_KEYS": stack.STACK_OP_KEY})
+    client, counts = app.test_client(), {}
+    for name, value in cookies.items():
+        client.set_cookie(name, value)
+    basic = {"Authorization": "Basic " + base64.b64encode(
+        f"{CLIENT_ID}:{secret}".encode()).decode()}
+    counter = StatementCounter(app.extensions["db_engine"])
+    try:
+        for _warm in range(2):  # the second pass is counted (the first fills the caches)
+            verifier = secrets.token_urlsafe(48)
+            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            query = urlencode({
+                "response_type": "code", "client_id": CLIENT_ID, "scope": SCOPE,
+                "redirect_uri": REDIRECT_URI, "state": secrets.token_urlsafe(8),
+                "nonce": secrets.token_urlsafe(8), "code_challenge_method": "S256",
+                "code_challenge": challenge.rstrip(b"=").decode()})
+            counts["authorize"], answer = counter.measure(
+                lambda query=query: client.get("/oidc/authorize?" + query))
+            code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+            counts["token (code)"], answer = counter.measure(
+                lambda code=code, verifier=verifier: client.post("/oidc/token", headers=basic, data={
+                    "grant_type": "authorization_code", "code": code,
+                    "redirect_uri": REDIRECT_URI, "code_verifier": verifier}))
+            tokens = answer.get_json()
+            counts["userinfo"], _answer = counter.measure(lambda tokens=tokens: client.get(
+                "/oidc/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}))
+            counts["token (refresh)"], _answer = counter.measure(
+                lambda tokens=tokens: client.post("/oidc/token", headers=basic, data={
+                    "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}))
+    finally:
+        counter.close()
+        app.extensions["db_engine"].dispose()
+    return counts
+
+
 # --- the run --------------------------------------------------------------------------------
 
 def median_round(rounds: list[dict], key: str) -> dict:
@@ -348,7 +397,8 @@ def run(*, quick: bool = False, rounds: int = ROUNDS, concurrency: int | None = 
                 measured.append(one)
         log("  checks: both configured alike")
         checks = {"ours": check_alike(ours), "peer": check_alike(theirs)}
-        return {"rounds": measured, "checks": checks,
+        statements = count_statements(database_url, app_url, ours["cookies"], secret)
+        return {"rounds": measured, "checks": checks, "statements": statements,
                 "claims": {"ours": sorted(account), "peer": sorted(peer_claims)},
                 "rss_kib": {"ours": server.worker_rss_kib(), "peer": [peer.rss_kib()]},
                 "config": {"workers": workers, "threads": threads, "concurrency": concurrency,
@@ -415,6 +465,9 @@ def notes(result: dict) -> list[str]:
         lines.append(f"- configured alike, {name}: {len(passed)} of {len(checks)} checks "
                      f"passed" + (f"; not: {', '.join(missing)}" if missing else
                                   f" ({', '.join(passed)})"))
+    lines.append("- SQL statements per request of ours (in-process): " + ", ".join(
+        f"{k}: {n}" for k, n in result["statements"].items()) + "; the peer keeps its state in "
+        "process memory")
     claims = result["claims"]
     lines.append(f"- userinfo claims: ours {', '.join(claims['ours'])}; the peer's "
                  f"{', '.join(claims['peer'])}")
