@@ -196,21 +196,41 @@ def one_round_trip(job: dict) -> dict:
     return asyncio.run(go())
 
 
+def database_cpu_seconds(name: str) -> float:
+    """CPU used so far by the PostgreSQL backends connected to one database (from /proc)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            title = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+            if title.startswith("postgres: ") and f" {name} " in title:
+                total += stack.cpu_seconds(int(entry))
+        except OSError:  # a backend may just have ended
+            continue
+    return total
+
+
 def drive(job: dict, cpu_seconds, *, mode: str, total: int, warmup: int, concurrency: int,
-          xff_base: int) -> dict:
-    """The relying party as a second process against one OP; the OP's CPU per unit added."""
+          xff_base: int, database: str | None = None) -> dict:
+    """The relying party as a second process against one OP; the OP's CPU per unit added
+    (and its database backends', when it has a database)."""
     job = dict(job, mode=mode, total=total, warmup=warmup, concurrency=concurrency,
                xff_base=xff_base, timeout=300)
     with tempfile.TemporaryDirectory() as tmp:
         job_path, out_path = Path(tmp, "job.json"), Path(tmp, "out.json")
         job_path.write_text(json.dumps(job))
         before = cpu_seconds()
+        db_before = database_cpu_seconds(database) if database else 0.0
         subprocess.run([sys.executable, "-m", "bench.sso_client", str(job_path),  # noqa: S603
                         str(out_path)], cwd=stack.ROOT, check=True, timeout=330)
         cpu = cpu_seconds() - before
+        db_cpu = database_cpu_seconds(database) - db_before if database else 0.0
         result = json.loads(out_path.read_text())
     # The warm-up's share is in it (and, for refreshes, each chain's first round trip).
     result["server_cpu_ms"] = cpu * 1000 / max(1, result["n"] + warmup)
+    if database:
+        result["database_cpu_ms"] = db_cpu * 1000 / max(1, result["n"] + warmup)
     return result
 
 
@@ -386,10 +406,11 @@ def run(*, quick: bool = False, rounds: int = ROUNDS, concurrency: int | None = 
             for mode, total, warmup in (("sso", sso_total, SSO_WARMUP),
                                         ("refresh", refresh_total, REFRESH_WARMUP)):
                 pair = {}
-                for name, job, cpu in (("peer", theirs, peer.cpu_seconds),
-                                       ("ours", ours, server.cpu_seconds)):
+                for name, job, cpu, database in (
+                        ("peer", theirs, peer.cpu_seconds, None),
+                        ("ours", ours, server.cpu_seconds, stack.database_name(database_url))):
                     pair[name] = drive(job, cpu, mode=mode, total=total, warmup=warmup,
-                                       concurrency=concurrency, xff_base=xff)
+                                       concurrency=concurrency, xff_base=xff, database=database)
                     xff += total + warmup + concurrency
                 pair["ratio"] = pair["ours"]["rps"] / pair["peer"]["rps"]
                 one[mode] = pair
@@ -426,8 +447,10 @@ UNITS = {"sso": "round trip", "refresh": "refresh"}
 
 
 def _rate(measured: dict, unit: str) -> str:
+    database = (f", PostgreSQL {measured['database_cpu_ms']:.2f} ms"
+                if "database_cpu_ms" in measured else "")
     return (f"{measured['rps']:.0f}/s (p50 {measured['p50']:.1f} ms, server CPU "
-            f"{measured['server_cpu_ms']:.2f} ms/{unit})")
+            f"{measured['server_cpu_ms']:.2f} ms/{unit}{database})")
 
 
 def target_rows(result: dict) -> list[str]:
