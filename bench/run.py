@@ -2,14 +2,15 @@
 
     python -m bench.run [--quick] [--rounds N] [--only PART[,PART...]]
 
-PART is one of search, pages, post, login, sso, morning (default: all). A partial run prints the rows
-it measured and is meant for working on one target; bench/README.md's table comes from a whole run.
+PART is one of search, pages, post, login, sso, morning (default: all). A partial run prints the
+rows it measured and is meant for working on one target; bench/README.md's table comes from a
+whole run.
 
 Prints one table (Markdown), each target met or missed, and writes it with the raw figures to
 bench/results/. The references are measured in the same run on the same cores: the peer
 (Flask-Security-Too, bench/peer.py), the raw argon2id verify loop and, for the OpenID Provider,
-panva's oidc-provider (bench/sso.py). Every loop is bounded, every
-process it starts is stopped again, and everything talks to 127.0.0.1 only. Needs PostgreSQL
+panva's oidc-provider (bench/sso.py). Every loop is bounded, every process it starts is stopped
+again, and everything talks to 127.0.0.1 only. Needs PostgreSQL
 (BENCH_DATABASE_URL, default database klinikadgang_bench on 127.0.0.1:5432, made and filled on the
 first run) and Redis (BENCH_REDIS_URL, default 127.0.0.1:6379/0, keys under a per-run prefix that
 is deleted at the end). Benchmarks never assert on time: targets are reported as met or missed.
@@ -524,13 +525,15 @@ def run(args) -> dict:
                 for label, request in [
                     ("wizard step GET /onboarding/contact",
                      {"method": "GET", "path": "/onboarding/contact", "headers": step_cookie}),
-                    ("portal front page GET /portal/aarhus", {"method": "GET", "path": "/portal/aarhus"}),
+                    ("portal front page GET /portal/aarhus",
+                     {"method": "GET", "path": "/portal/aarhus"}),
                 ]:
                     log(f"  {label}")
                     results["pages"][label] = measure(server, [request], page_total, PAGE_WARMUP)
 
             if "post" in args.only:
-                # Each POST moves its onboarding to the next step: every request has a row of its own.
+                # Each POST moves its onboarding to the next step: every request has a row of
+                # its own.
                 label = "wizard step POST /onboarding/contact (htmx)"
                 log(f"  {label}")
                 posts = [{"method": "POST", "path": "/onboarding/contact",

@@ -15,7 +15,8 @@ same concurrency, in rounds (the peer, then ours) whose median ratio is reported
 round that warms both up. Afterwards each
 OP is checked to be configured alike (ES256 ID tokens that verify, opaque access tokens, the
 PKCE verifier checked, single-use codes, refresh tokens that rotate and whose reuse ends the
-chain, a wrong secret refused). Loopback only, bounded counts; every process started here is stopped again.
+chain, a wrong secret refused). Loopback only, bounded counts; every process started here is
+stopped again.
 Nothing asserts on time: the targets are reported met or missed.
 """
 
@@ -329,9 +330,10 @@ def count_statements(database_url: str, app_url: str, cookies: dict, secret: str
                 lambda query=query: client.get("/oidc/authorize?" + query))
             code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
             counts["token (code)"], answer = counter.measure(
-                lambda code=code, verifier=verifier: client.post("/oidc/token", headers=basic, data={
-                    "grant_type": "authorization_code", "code": code,
-                    "redirect_uri": REDIRECT_URI, "code_verifier": verifier}))
+                lambda code=code, verifier=verifier: client.post(
+                    "/oidc/token", headers=basic, data={
+                        "grant_type": "authorization_code", "code": code,
+                        "redirect_uri": REDIRECT_URI, "code_verifier": verifier}))
             tokens = answer.get_json()
             counts["userinfo"], _answer = counter.measure(lambda tokens=tokens: client.get(
                 "/oidc/userinfo", headers={"Authorization": "Bearer " + tokens["access_token"]}))

@@ -57,8 +57,8 @@ const provider = new Provider(issuer, {
   }],
   jwks: { keys: [signingKey] },
   responseTypes: ['code'],
-  // PKCE: S256 only (this provider's default methods); required of public clients and used by
-  // the bench's client on every request: this provider's default policy, and ours (RFC 9700 §2.1.1).
+  // PKCE: S256 only (this provider's default methods), required of public clients (its default
+  // policy, and ours: RFC 9700 §2.1.1); the bench's client sends it on every request.
   scopes: ['openid', 'offline_access', 'profile', 'clinic'],
   claims: {
     openid: ['sub'],
@@ -82,7 +82,10 @@ const provider = new Provider(issuer, {
       if (grant) return grant;
     }
     // The consent is given once for the fixed account (ours: the recorded consent).
-    const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+    const grant = new ctx.oidc.provider.Grant({
+      clientId: client.clientId,
+      accountId: session.accountId,
+    });
     grant.addOIDCScope(scope);
     await grant.save();
     session.grantIdFor(client.clientId, grant.jti);
@@ -108,7 +111,9 @@ const server = http.createServer(async (req, res) => {
     // The bench's one login: the fixed account, no page.
     try {
       const details = await provider.interactionDetails(req, res);
-      if (details.prompt.name !== 'login') throw new Error(`unexpected prompt ${details.prompt.name}`);
+      if (details.prompt.name !== 'login') {
+        throw new Error(`unexpected prompt ${details.prompt.name}`);
+      }
       await provider.interactionFinished(req, res, { login: { accountId: account.sub } },
         { mergeWithLastSubmission: false });
     } catch (error) {
