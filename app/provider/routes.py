@@ -4,7 +4,7 @@ import time
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import jsonify, redirect, request, url_for
+from flask import current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -187,7 +187,7 @@ def give_consent_and_continue():
 
 @bp.post("/oidc/token")
 @csrf.exempt
-@limiter.limit("120 per minute")
+@limiter.limit(lambda: current_app.config["OP_TOKEN_RATE_LIMIT"])
 def token():
     """Codes and refresh tokens for tokens (server to server; the client authenticates)."""
     return get_server().create_token_response()
