@@ -31,26 +31,25 @@ CLIENT_SECRET = "Kl+nik/adgang=hemmelig+/="  # needs form-encoding in Basic (RFC
 SUBSTANTIAL = "https://data.gov.dk/concept/core/nsis/Substantial"
 LOW = "https://data.gov.dk/concept/core/nsis/Low"
 
-# The broker's accounts, by what the person types at its login page. Each sub is the broker's
-# pseudonym of that identity (a UUID, as Signaturgruppen's); claims as mitid.html and
-# mitid-erhverv.html list them.
-SUBS = {login: str(uuid.uuid4()) for login in ("asger", "hanne", "lav", "mette.erhverv")}
+# The broker's accounts by sub, the broker's pseudonym of an identity (a UUID, as
+# Signaturgruppen's), which is also what the person types at its login page; claims as mitid.html
+# and mitid-erhverv.html list them.
+SUBS = {who: str(uuid.uuid4()) for who in ("asger", "hanne", "lav", "mette.erhverv")}
 ACCOUNTS = {
-    "asger": {"sub": SUBS["asger"], "idp": "mitid", "identity_type": "private",
-              "loa": SUBSTANTIAL, "ial": SUBSTANTIAL, "aal": SUBSTANTIAL,
-              "mitid.uuid": str(uuid.uuid4()), "mitid.identity_name": "Asger Tørring",
-              "mitid.age": "52", "mitid.date_of_birth": "1972-05-18"},
-    "hanne": {"sub": SUBS["hanne"], "idp": "mitid", "identity_type": "private",
-              "loa": SUBSTANTIAL, "mitid.uuid": str(uuid.uuid4()),
-              "mitid.identity_name": "Hanne Lund"},
-    "lav": {"sub": SUBS["lav"], "idp": "mitid", "identity_type": "private", "loa": LOW,
-            "mitid.uuid": str(uuid.uuid4()), "mitid.identity_name": "Hanne Lund"},
-    "mette.erhverv": {"sub": SUBS["mette.erhverv"], "idp": "mitid_erhverv",
-                      "identity_type": "professional", "loa": SUBSTANTIAL,
-                      "nemlogin.name": "Mette Kjær", "nemlogin.given_name": "Mette",
-                      "nemlogin.family_name": "Kjær", "nemlogin.cvr": "10000001",
-                      "nemlogin.org_name": "Kiropraktisk Klinik Vejle",
-                      "nemlogin.persistent_professional_id": str(uuid.uuid4())},
+    SUBS["asger"]: {"idp": "mitid", "identity_type": "private",
+                    "loa": SUBSTANTIAL, "ial": SUBSTANTIAL, "aal": SUBSTANTIAL,
+                    "mitid.uuid": str(uuid.uuid4()), "mitid.identity_name": "Asger Tørring",
+                    "mitid.age": "52", "mitid.date_of_birth": "1972-05-18"},
+    SUBS["hanne"]: {"idp": "mitid", "identity_type": "private", "loa": SUBSTANTIAL,
+                    "mitid.uuid": str(uuid.uuid4()), "mitid.identity_name": "Hanne Lund"},
+    SUBS["lav"]: {"idp": "mitid", "identity_type": "private", "loa": LOW,
+                  "mitid.uuid": str(uuid.uuid4()), "mitid.identity_name": "Hanne Lund"},
+    SUBS["mette.erhverv"]: {"idp": "mitid_erhverv", "identity_type": "professional",
+                            "loa": SUBSTANTIAL, "nemlogin.name": "Mette Kjær",
+                            "nemlogin.given_name": "Mette", "nemlogin.family_name": "Kjær",
+                            "nemlogin.cvr": "10000001",
+                            "nemlogin.org_name": "Kiropraktisk Klinik Vejle",
+                            "nemlogin.persistent_professional_id": str(uuid.uuid4())},
 }
 
 
@@ -65,6 +64,8 @@ def broker(tmp_path_factory):
         "scope": "openid mitid nemlogin",
         "redirect_uris": [f"{APP}/auth/mitid/callback"],
         "post_logout_redirect_uris": [f"{APP}/auth/logget-ud"],
+        "backchannel_logout_uri": f"{APP}/auth/mitid/backchannel-logout",
+        "backchannel_logout_session_required": True,
     }
     running = peer.Broker(tmp_path_factory.mktemp("broker"), clients=[client],
                           accounts=ACCOUNTS)
@@ -111,9 +112,9 @@ def nemlog_in(client) -> str:
     return start.location
 
 
-def login_at_broker(client, broker, browser, login: str):
-    """NEMLOG-IN, log in at the broker, come back; the app's answer at its callback."""
-    back = peer.walk_broker(broker, nemlog_in(client), login, browser)
+def login_at_broker(client, broker, browser, who: str):
+    """NEMLOG-IN, log in at the broker as one of SUBS, come back; the app's answer there."""
+    back = peer.walk_broker(broker, nemlog_in(client), SUBS[who], browser)
     assert back.startswith(f"{APP}/auth/mitid/callback?"), back
     return client.get(app_path(back))
 
@@ -139,7 +140,7 @@ def test_a_first_private_mitid_login_runs_the_onboarding(app, client, broker, br
     [row] = query_one(app, select(Onboarding))
     assert (row.name, row.idp, row.identity_type, row.loa) == (
         "Asger Tørring", "mitid", "private", "substantial")
-    assert row.mitid_uuid == ACCOUNTS["asger"]["mitid.uuid"]  # read from the broker's claims
+    assert row.mitid_uuid == ACCOUNTS[SUBS["asger"]]["mitid.uuid"]  # read from the broker's claims
 
     linked = post_form(client, "/onboarding/link", {"user_id": "ato", "password": "Kirpacs2024"})
     assert linked.location == "/onboarding/contact"
@@ -172,7 +173,7 @@ def test_a_mitid_erhverv_login_reads_the_nemlogin_claims(app, client, broker, br
     [row] = query_one(app, select(Onboarding))
     assert (row.idp, row.identity_type, row.cvr, row.professional_id) == (
         "mitid_erhverv", "professional", "10000001",
-        ACCOUNTS["mette.erhverv"]["nemlogin.persistent_professional_id"])
+        ACCOUNTS[SUBS["mette.erhverv"]]["nemlogin.persistent_professional_id"])
 
 
 def test_a_low_assurance_login_is_refused(app, client, broker, browser):
@@ -204,8 +205,10 @@ def test_a_wrong_client_secret_is_refused_by_the_broker(app_config, request, bro
     assert query_one(request.getfixturevalue("app"), select(LoginSession)) == []
 
 
-def test_log_ud_ends_the_session_at_the_broker(app, client, broker, browser, hanne_linked):
+def test_log_ud_ends_the_session_at_the_broker(app, client, broker, browser, hanne_linked,
+                                               live_server):
     login_at_broker(client, broker, browser, "hanne")
+    delivered = len(broker.deliveries())
     [row] = query_one(app, select(LoginSession))
     id_token = row.id_token
     answer = post_form(client, "/logout", {}, page="/", htmx=True)
@@ -218,6 +221,8 @@ def test_log_ud_ends_the_session_at_the_broker(app, client, broker, browser, han
     assert params["post_logout_redirect_uri"] == f"{APP}/auth/logget-ud"
 
     back = peer.end_session_at_broker(broker, to_broker.location, browser)  # broker accepts
+    # It also tells the app by back-channel; the session has ended here already: 200 all the same.
+    assert broker.deliveries()[delivered:] == [f"backchannel.success {CLIENT_ID}"]
     assert back.startswith(f"{APP}/auth/logget-ud?") and query(back)["state"] == params["state"]
     page = client.get(app_path(back))
     assert "Du er logget ud af Klinikadgang og MitID." in page.get_data(as_text=True)
@@ -235,3 +240,19 @@ def test_the_broker_refuses_a_logout_hint_it_did_not_issue(app, client, broker, 
     forged = to_broker.replace(query(to_broker)["id_token_hint"], f"{header}.{payload}.AAAA")
     refused = browser.get(forged, allow_redirects=False, timeout=10)
     assert refused.status_code == 400 and "id_token_hint" in refused.text
+
+
+def test_a_session_ended_at_the_broker_ends_here(app, client, broker, browser, hanne_linked,
+                                                 live_server):
+    login_at_broker(client, broker, browser, "hanne")
+    assert client.get("/").status_code == 200
+    delivered = len(broker.deliveries())
+    # The person logs out at the broker itself, not through the app: no id_token_hint here.
+    peer.end_session_at_broker(broker, f"{broker.url}/session/end?client_id={CLIENT_ID}",
+                               browser)
+    assert broker.deliveries()[delivered:] == [f"backchannel.success {CLIENT_ID}"]
+    [row] = query_one(app, select(LoginSession))
+    assert (row.ended_at is not None, row.ended_reason) == (True, "broker_logout")
+    assert [(e.actor, e.target_id) for e in audit_events(app, "session_ended_by_broker")] == [
+        ("broker:staff", str(row.id))]
+    assert client.get("/").status_code == 302  # logged out here too

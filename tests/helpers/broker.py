@@ -63,6 +63,11 @@ class Broker:
                     raise
                 time.sleep(0.05)
 
+    def deliveries(self) -> list[str]:
+        """The back-channel logout deliveries so far, as the broker logged them (oldest first)."""
+        return [line for line in self.log.read_text().splitlines()
+                if line.startswith("backchannel.")]
+
     def terminate(self) -> None:
         """Stop the process and close its log."""
         self._process.terminate()
@@ -102,7 +107,7 @@ def login_form(broker: Broker, authorize_url: str, browser: requests.Session) ->
 
 def walk_broker(broker: Broker, authorize_url: str, login: str,
                 browser: requests.Session) -> str:
-    """Log in at the broker as `login` (any password); return the redirect back to the app."""
+    """Log in at the broker as `login` (an account's sub; any password); return the redirect."""
     action = login_form(broker, authorize_url, browser)
     answer = browser.post(action, data={"prompt": "login", "login": login,
                                         "password": "any password"},

@@ -4,6 +4,7 @@
 //   https://signaturgruppen-a-s.github.io/signaturgruppen-broker-documentation/idps/mitid.html
 //   https://signaturgruppen-a-s.github.io/signaturgruppen-broker-documentation/idps/mitid-erhverv.html
 // - discovery, JWKS, authorization code flow, userinfo, RP-initiated logout (end_session);
+// - back-channel logout to each client's backchannel_logout_uri when a session ends there;
 // - ID tokens signed ES256 with an EC P-256 key made at start;
 // - scopes `mitid` and `nemlogin` name the broker's claims (mitid.*, nemlogin.*); `idp`, `loa`
 //   and the other identity claims come with `openid`; all of them in the ID token as well as in userinfo (conformIdTokenClaims
@@ -12,9 +13,11 @@
 //   form, then not acted on: the account decides the answer).
 //
 // Usage: node broker.mjs CONFIG.json, where the JSON holds
-//   {"port": 5555, "clients": [<client metadata>], "accounts": {"<login>": {"sub": ..., ...claims}}}
-// The login is what the person types at the dev login page (any password). Once listening it
-// prints one line: "listening <issuer>". It serves loopback only and stops on SIGTERM.
+//   {"port": 5555, "clients": [<client metadata>], "accounts": {"<sub>": {...claims}}}
+// The person types the account's sub at the dev login page (any password): devInteractions
+// takes what is typed as the account id, which is the ID token's and the logout token's sub.
+// Once listening it prints one line, "listening <issuer>"; back-channel logout deliveries are
+// logged to stderr. It serves loopback only and stops on SIGTERM.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -77,11 +80,12 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+    backchannelLogout: { enabled: true },
   },
-  async findAccount(ctx, login) {
-    const account = config.accounts[login];
+  async findAccount(ctx, sub) {
+    const account = config.accounts[sub];
     if (!account) return undefined;
-    return { accountId: login, async claims() { return { ...account }; } };
+    return { accountId: sub, async claims() { return { ...account, sub }; } };
   },
   // The broker asks no consent of its own for a registered client: grant what the client asks
   // (the "skip consent" recipe of the loadExistingGrant option).
@@ -96,6 +100,13 @@ const provider = new Provider(issuer, {
     await grant.save();
     return grant;
   },
+});
+
+provider.on('backchannel.success', (ctx, client) => {
+  process.stderr.write(`backchannel.success ${client.clientId}\n`);
+});
+provider.on('backchannel.error', (ctx, err, client) => {
+  process.stderr.write(`backchannel.error ${client.clientId}: ${err.message}\n`);
 });
 
 const server = provider.listen(config.port, '127.0.0.1', () => {
