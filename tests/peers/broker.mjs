@@ -7,8 +7,8 @@
 // - back-channel logout to each client's backchannel_logout_uri when a session ends there;
 // - ID tokens signed ES256 with an EC P-256 key made at start;
 // - scopes `mitid` and `nemlogin` name the broker's claims (mitid.*, nemlogin.*); `idp`, `loa`
-//   and the other identity claims come with `openid`; all of them in the ID token as well as in userinfo (conformIdTokenClaims
-//   off), as the broker answers;
+//   and the other identity claims come with `openid`; all of them in the ID token as well as in
+//   userinfo (conformIdTokenClaims off), as the broker answers;
 // - the broker's own request parameters idp_values and idp_params are accepted (checked for
 //   form, then not acted on: the account decides the answer).
 //
