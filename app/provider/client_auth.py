@@ -52,7 +52,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
     def validate_jti(self, claims, jti):
         """A jti once (RFC 7523 §3 point 7), kept until the assertion could not pass anyway."""
         if not isinstance(jti, str) or not 0 < len(jti) <= _JTI_MAX:
-            return False
+            raise InvalidClientError(description="Invalid JWT ID.")
         kept_until = datetime.fromtimestamp(claims["exp"] + LEEWAY, UTC)
         if not first_use(issuer=claims["iss"], jti=jti, expires_at=kept_until):
             return False
