@@ -71,7 +71,7 @@ class ClientForm(FlaskForm):
         SelectChoice("client_secret_post", "client_secret_post"),
         SelectChoice("private_key_jwt", _l("private_key_jwt (systemets egen nøgle)")),
         SelectChoice("none", _l("Ingen (offentlig klient med PKCE)"))])
-    jwks_uri = StringField(_l("JWKS-adresse (kun private_key_jwt)"), filters=[strip],
+    jwks_uri = StringField(_l("JWKS URI (til private_key_jwt)"), filters=[strip],
                            validators=[Optional(), Length(max=500)])
     required_acr = SelectField(_l("Krævet loginniveau"), choices=[
         SelectChoice("", _l("Intet krav")), SelectChoice("mitid-substantial", _l("MitID, betydelig")),
