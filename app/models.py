@@ -487,6 +487,8 @@ class OPAuthorizationCode(SQLModel, table=True):
     """A code the provider issued to a sister system: single use, short-lived, hash only."""
 
     __tablename__ = "op_authorization_code"
+    # The nonce replay check (ProviderOpenIDCode.exists_nonce) looks codes up by both.
+    __table_args__ = (Index("ix_op_authorization_code_client_nonce", "client_id", "nonce"),)
 
     id: int | None = Field(default=None, primary_key=True)
     code_hash: str = Field(max_length=64, unique=True)

@@ -2,13 +2,15 @@
 
     python -m bench.run [--quick] [--rounds N] [--only PART[,PART...]]
 
-PART is one of search, pages, post, login, morning (default: all). A partial run prints the rows
-it measured and is meant for working on one target; bench/README.md's table comes from a whole run.
+PART is one of search, pages, post, login, sso, morning (default: all). A partial run prints the
+rows it measured and is meant for working on one target; bench/README.md's table comes from a
+whole run.
 
 Prints one table (Markdown), each target met or missed, and writes it with the raw figures to
 bench/results/. The references are measured in the same run on the same cores: the peer
-(Flask-Security-Too, bench/peer.py) and the raw argon2id verify loop. Every loop is bounded, every
-process it starts is stopped again, and everything talks to 127.0.0.1 only. Needs PostgreSQL
+(Flask-Security-Too, bench/peer.py), the raw argon2id verify loop and, for the OpenID Provider,
+panva's oidc-provider (bench/sso.py). Every loop is bounded, every process it starts is stopped
+again, and everything talks to 127.0.0.1 only. Needs PostgreSQL
 (BENCH_DATABASE_URL, default database klinikadgang_bench on 127.0.0.1:5432, made and filled on the
 first run) and Redis (BENCH_REDIS_URL, default 127.0.0.1:6379/0, keys under a per-run prefix that
 is deleted at the end). Benchmarks never assert on time: targets are reported as met or missed.
@@ -32,7 +34,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.request import urlopen
 
-from bench import data, morning, peer, stack
+from bench import data, morning, peer, sso, stack
 
 RESULTS = stack.ROOT / "bench" / "results"
 DEFAULT_DB = stack.DEFAULT_POSTGRES + "klinikadgang_bench"
@@ -44,7 +46,10 @@ SEARCH_ROUNDS = 12  # sequential passes over the search mix per clinic size
 # Neighbouring runs of ours and the reference, this often: the ratio of neighbours is what other
 # load on a shared machine disturbs least, and the median of an odd count is one of them.
 ROUNDS = 5
-PARTS = ("search", "pages", "post", "login", "morning")
+PARTS = ("search", "pages", "post", "login", "sso", "morning")
+# The parts measured on the bench database (1,010,000 patients), with the figures of every run
+# of them (statements per request, the first page, the fragments); sso and morning have their own.
+MAIN_PARTS = {"search", "pages", "post", "login"}
 VERIFY_PER_PROCESS = 60
 LOGIN_TARGET = 0.75  # the password login's rate, as a share of the raw verify rate
 PEER_TARGET = 1.0  # our login page and login, as a share of the peer's
@@ -454,117 +459,126 @@ def run(args) -> dict:
     RESULTS.mkdir(parents=True, exist_ok=True)
     server_log = RESULTS / "gunicorn.log"
     server_log.write_bytes(b"")
-
-    log("Preparing the bench database (the first run loads 1,010,000 patients) ...")
-    prepared = data.prepare(database_url, log=log, wizard_users=50)
-    mailbox = Mailbox()
-    sink = start_smtp_sink(mailbox, port=stack.free_port())
-    app = create_app(data.app_config(database_url, mail_port=sink.port))
-    engine = app.extensions["db_engine"]
-    with engine.begin() as conn:  # what earlier runs left: onboardings, codes, sessions, audit
-        conn.execute(text("TRUNCATE email_code, onboarding, login_session, audit_event"))
-        conn.execute(text("DELETE FROM mitid_link WHERE sub LIKE 'bench-%'"))
-    fx = Fixtures(app, mailbox)
-    servers = []
     results["loadavg_start"] = os.getloadavg()
-    try:
-        log("Queries per request and fragment sizes (in-process) ...")
-        results["queries"], results["fragments"] = count_queries(fx, prepared["clinics"])
 
-        env = stack.app_environment(database_url=database_url, redis_url=redis_url,
-                                    mail_port=sink.port, key_prefix=prefix, TRUSTED_PROXIES=1)
-        server = stack.Gunicorn("wsgi:app", env, workers=workers, threads=threads,
-                                log_path=server_log).start()
-        servers.append(server)
-        log(f"  app at {server.url}; {workers} workers x {threads} threads")
-        results["first_page"] = first_page_bytes(server.url, "/login")
-        # The search is sequential and latency-bound: measured first, before the loads below
-        # leave background work (autovacuum of the written rows) on the shared cores.
-        results["search"] = {}
-        xff = 1  # every request of the run has an X-Forwarded-For address of its own
-        for key in prepared["clinics"] if "search" in args.only else ():
-            log(f"  patient search, {key} (sequential)")
-            cookie = fx.staff_session(key)
-            number = data.sample_cpr(list(prepared["clinics"]).index(key) + 1, 7)
-            mix = search_requests(cookie, number)
-            results["search"][key] = load(server, mix, total=len(mix) * SEARCH_ROUNDS,
-                                          warmup=len(mix), concurrency=1, xff_base=xff)
-            xff += len(mix) * (SEARCH_ROUNDS + 1)
+    if MAIN_PARTS & args.only:
+        log("Preparing the bench database (the first run loads 1,010,000 patients) ...")
+        prepared = data.prepare(database_url, log=log, wizard_users=50)
+        mailbox = Mailbox()
+        sink = start_smtp_sink(mailbox, port=stack.free_port())
+        app = create_app(data.app_config(database_url, mail_port=sink.port))
+        engine = app.extensions["db_engine"]
+        # What earlier runs left: onboardings, codes, sessions, audit.
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE email_code, onboarding, login_session, audit_event"))
+            conn.execute(text("DELETE FROM mitid_link WHERE sub LIKE 'bench-%'"))
+        fx = Fixtures(app, mailbox)
+        servers = []
+        try:
+            log("Queries per request and fragment sizes (in-process) ...")
+            results["queries"], results["fragments"] = count_queries(fx, prepared["clinics"])
 
-        theirs = None
-        if {"pages", "login"} & args.only:
-            # The same gunicorn settings as gunicorn.conf.py gives ours (workers, threads,
-            # keep-alive, time-out, the stock gthread worker).
-            theirs = peer.server(database_url=peer_url, workers=workers, threads=threads,
-                                 log_path=server_log).start()
-            servers.append(theirs)
-            peer_cookie, peer_csrf = peer.login_cookie_and_csrf(theirs.url)
+            env = stack.app_environment(database_url=database_url, redis_url=redis_url,
+                                        mail_port=sink.port, key_prefix=prefix, TRUSTED_PROXIES=1)
+            server = stack.Gunicorn("wsgi:app", env, workers=workers, threads=threads,
+                                    log_path=server_log).start()
+            servers.append(server)
+            log(f"  app at {server.url}; {workers} workers x {threads} threads")
+            results["first_page"] = first_page_bytes(server.url, "/login")
+            # The search is sequential and latency-bound: measured first, before the loads below
+            # leave background work (autovacuum of the written rows) on the shared cores.
+            results["search"] = {}
+            xff = 1  # every request of the run has an X-Forwarded-For address of its own
+            for key in prepared["clinics"] if "search" in args.only else ():
+                log(f"  patient search, {key} (sequential)")
+                cookie = fx.staff_session(key)
+                number = data.sample_cpr(list(prepared["clinics"]).index(key) + 1, 7)
+                mix = search_requests(cookie, number)
+                results["search"][key] = load(server, mix, total=len(mix) * SEARCH_ROUNDS,
+                                              warmup=len(mix), concurrency=1, xff_base=xff)
+                xff += len(mix) * (SEARCH_ROUNDS + 1)
 
-        def measure(target, requests, total, warmup):
-            nonlocal xff
-            result = load(target, requests, total=total, warmup=warmup, concurrency=concurrency,
-                          xff_base=xff)
-            xff += total + warmup
-            return result
+            theirs = None
+            if {"pages", "login"} & args.only:
+                # The same gunicorn settings as gunicorn.conf.py gives ours (workers, threads,
+                # keep-alive, time-out, the stock gthread worker).
+                theirs = peer.server(database_url=peer_url, workers=workers, threads=threads,
+                                     log_path=server_log).start()
+                servers.append(theirs)
+                peer_cookie, peer_csrf = peer.login_cookie_and_csrf(theirs.url)
 
-        results["pages"] = {}
-        if "pages" in args.only:
-            page = [{"method": "GET", "path": "/login"}]
-            results["login_page"] = side_by_side(
-                "staff login page GET /login",
-                lambda: measure(server, page, page_total, PAGE_WARMUP),
-                lambda: measure(theirs, page, page_total, PAGE_WARMUP), rounds=args.rounds)
-            step_cookie = {"Cookie": fx.onboarding_rows(1, "contact", "get")[0][0]}
-            for label, request in [
-                ("wizard step GET /onboarding/contact",
-                 {"method": "GET", "path": "/onboarding/contact", "headers": step_cookie}),
-                ("portal front page GET /portal/aarhus", {"method": "GET", "path": "/portal/aarhus"}),
-            ]:
+            def measure(target, requests, total, warmup):
+                nonlocal xff
+                result = load(target, requests, total=total, warmup=warmup, concurrency=concurrency,
+                              xff_base=xff)
+                xff += total + warmup
+                return result
+
+            results["pages"] = {}
+            if "pages" in args.only:
+                page = [{"method": "GET", "path": "/login"}]
+                results["login_page"] = side_by_side(
+                    "staff login page GET /login",
+                    lambda: measure(server, page, page_total, PAGE_WARMUP),
+                    lambda: measure(theirs, page, page_total, PAGE_WARMUP), rounds=args.rounds)
+                step_cookie = {"Cookie": fx.onboarding_rows(1, "contact", "get")[0][0]}
+                for label, request in [
+                    ("wizard step GET /onboarding/contact",
+                     {"method": "GET", "path": "/onboarding/contact", "headers": step_cookie}),
+                    ("portal front page GET /portal/aarhus",
+                     {"method": "GET", "path": "/portal/aarhus"}),
+                ]:
+                    log(f"  {label}")
+                    results["pages"][label] = measure(server, [request], page_total, PAGE_WARMUP)
+
+            if "post" in args.only:
+                # Each POST moves its onboarding to the next step: every request has a row of
+                # its own.
+                label = "wizard step POST /onboarding/contact (htmx)"
                 log(f"  {label}")
-                results["pages"][label] = measure(server, [request], page_total, PAGE_WARMUP)
+                posts = [{"method": "POST", "path": "/onboarding/contact",
+                          "headers": {"Cookie": cookie, **FORM, **HTMX},
+                          "body": _form({"csrf_token": csrf, "email": f"bench-{row_id}@example.dk",
+                                         "mobile": "20 12 34 56"})}
+                         for cookie, csrf, row_id in fx.onboarding_rows(
+                             post_total + POST_WARMUP, "contact", "post")]
+                mails_before = mailbox.count
+                results["pages"][label] = measure(server, posts, post_total, POST_WARMUP)
+                results["post_mails"] = mailbox.count - mails_before
 
-        if "post" in args.only:
-            # Each POST moves its onboarding to the next step: every request has a row of its own.
-            label = "wizard step POST /onboarding/contact (htmx)"
-            log(f"  {label}")
-            posts = [{"method": "POST", "path": "/onboarding/contact",
-                      "headers": {"Cookie": cookie, **FORM, **HTMX},
-                      "body": _form({"csrf_token": csrf, "email": f"bench-{row_id}@example.dk",
-                                     "mobile": "20 12 34 56"})}
-                     for cookie, csrf, row_id in fx.onboarding_rows(
-                         post_total + POST_WARMUP, "contact", "post")]
-            mails_before = mailbox.count
-            results["pages"][label] = measure(server, posts, post_total, POST_WARMUP)
-            results["post_mails"] = mailbox.count - mails_before
+            if "login" in args.only:
+                log("  password login, next to the peer's, between two raw argon2id verify runs")
+                ours = login_requests(*fx.login_form())
+                peer_login = [{"method": "POST", "path": "/login",
+                               "headers": {"Cookie": peer_cookie, **FORM},
+                               "body": _form(peer.login_form(peer_csrf))}]
+                rounds = []
+                for _round in range(args.rounds):
+                    before = raw_verify_rate(nproc)
+                    peer_result = measure(theirs, peer_login, login_total, LOGIN_WARMUP)
+                    our_result = measure(server, ours, login_total, LOGIN_WARMUP)
+                    after = raw_verify_rate(nproc)
+                    verify = dict(after, rate=(before["rate"] + after["rate"]) / 2,
+                                  rates=[before["rate"], after["rate"]])
+                    rounds.append({"ours": our_result, "peer": peer_result, "verify": verify,
+                                   "ratio": our_result["rps"] / peer_result["rps"],
+                                   "of_verify": our_result["rps"] / verify["rate"]})
+                results["login"] = rounds
 
-        if "login" in args.only:
-            log("  password login, next to the peer's, between two raw argon2id verify runs")
-            ours = login_requests(*fx.login_form())
-            peer_login = [{"method": "POST", "path": "/login",
-                           "headers": {"Cookie": peer_cookie, **FORM},
-                           "body": _form(peer.login_form(peer_csrf))}]
-            rounds = []
-            for _round in range(args.rounds):
-                before = raw_verify_rate(nproc)
-                peer_result = measure(theirs, peer_login, login_total, LOGIN_WARMUP)
-                our_result = measure(server, ours, login_total, LOGIN_WARMUP)
-                after = raw_verify_rate(nproc)
-                verify = dict(after, rate=(before["rate"] + after["rate"]) / 2,
-                              rates=[before["rate"], after["rate"]])
-                rounds.append({"ours": our_result, "peer": peer_result, "verify": verify,
-                               "ratio": our_result["rps"] / peer_result["rps"],
-                               "of_verify": our_result["rps"] / verify["rate"]})
-            results["login"] = rounds
+            results["rss_kib"] = server.worker_rss_kib()
+            if theirs is not None:
+                results["peer_rss_kib"] = theirs.worker_rss_kib()
+        finally:
+            for running in servers:
+                running.stop()
+            sink.stop()
+            engine.dispose()
+            stack.delete_redis_prefix(redis_url, prefix)
 
-        results["rss_kib"] = server.worker_rss_kib()
-        if theirs is not None:
-            results["peer_rss_kib"] = theirs.worker_rss_kib()
-    finally:
-        for running in servers:
-            running.stop()
-        sink.stop()
-        engine.dispose()
-        stack.delete_redis_prefix(redis_url, prefix)
+    if "sso" in args.only:
+        # Its own database, our app and the peer OP; before the morning, which runs alone.
+        log("  single sign-on and refresh grants, next to panva's oidc-provider")
+        results["sso"] = sso.run(quick=args.quick, rounds=args.rounds, concurrency=concurrency)
 
     if "morning" in args.only:
         # Alone on the machine, as the target says: one instance, the simulator beside it.
@@ -625,6 +639,10 @@ def target_rows(r: dict) -> list[str]:
             f"{mo['p95_all_ms']:.0f} ms per request; failed: {mo['failed'] or 'none'} | | | "
             f">= {morning.STAFF_RATE_GOAL:.0f} staff/s at p95 <= {morning.P95_GOAL_MS:.0f} ms, "
             f"no error | {_ok(morning.met(mo))} |")
+    if r.get("sso"):
+        rows += sso.target_rows(r["sso"])
+    if "queries" not in r:  # only sso and the morning: the bench database's rows were not run
+        return rows
     s10, s1m = r["search"].get("bench-10k"), r["search"].get("bench-1m")
     if s10 and s1m:
         growth = s1m["p95"] / s10["p95"]
@@ -664,6 +682,12 @@ def table(r: dict) -> str:
         "Also measured (no target):",
         "",
     ]
+    if r.get("sso"):
+        lines += sso.notes(r["sso"])
+    if "queries" not in r:
+        if r.get("morning"):
+            lines += ["", "The morning, p95 per request:", "", morning.table(r["morning"])]
+        return "\n".join(lines)
     lines += [f"- {label}: {_rate(page)}, statuses {page['statuses']}"
               for label, page in r["pages"].items()]
     if "post_mails" in r:

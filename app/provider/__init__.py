@@ -17,9 +17,10 @@ def issuer() -> str:
 
 def init_app(app) -> None:
     """The provider's routes and its CLI."""
-    from app.provider import backchannel, cli, routes, server  # noqa: F401  (routes: on bp)
+    from app.provider import backchannel, cli, flow, routes, server  # noqa: F401  (routes: bp)
 
     server.init_app(app)
+    app.after_request(flow.allow_form_return)
     backchannel.init_app(app)
     app.register_blueprint(bp)
     cli.init_app(app)

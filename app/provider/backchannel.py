@@ -1,15 +1,17 @@
 """Back-channel logout to the sister systems (OpenID Connect Back-Channel Logout 1.0).
 
 Whenever a Klinikadgang login session ends (Log ud, "end other sessions", idle or absolute
-expiry found on use, the outage fallback switched off, a membership ended, a sister system's
-own Log ud), every client that holds a token of it and registered a backchannel_logout_uri gets
-a queue row in the same transaction. Deliveries POST a signed logout token (§2.4: iss, aud, iat,
-exp, jti, events, sid and sub, never a nonce; typ logout+jwt) and are retried with a growing
-wait; each outcome is audited, and a client that keeps failing shows on the operator's list.
+expiry, found on use or by the worker's round, the outage fallback switched off, a membership
+ended, a sister system's own Log ud), every client that holds a token of it and registered a
+backchannel_logout_uri gets a queue row in the same transaction. Deliveries POST a signed logout
+token (§2.4: iss, aud, iat, exp, jti, events, sid and sub, never a nonce; typ logout+jwt) and are
+retried with a growing wait; each outcome is audited, and a client that keeps failing shows on
+the operator's list.
 """
 
 import logging
 import secrets
+import threading
 from datetime import timedelta
 
 import requests
@@ -112,6 +114,33 @@ def deliver_due(limit: int = 50) -> dict:
                          given_up=row.given_up_at is not None)
         db.commit()
     return counts
+
+
+def run_round() -> dict:
+    """One round of the worker: end the sessions that ran out unseen, then send what is due."""
+    from app.blueprints.auth.sessions import end_expired_sessions  # (auth imports the provider)
+
+    end_expired_sessions()
+    return deliver_due()
+
+
+def deliver_in_background(app, interval: float = 2.0) -> threading.Event:
+    """A delivery worker in a daemon thread (the dev server, the browser tests); set() stops it.
+
+    Production runs `flask oidc-logout-deliver --loop` beside the app instead.
+    """
+    stop = threading.Event()
+
+    def loop():
+        while not stop.wait(interval):
+            with app.app_context():
+                try:
+                    run_round()
+                except Exception:  # a database hiccup: the next round retries
+                    log.exception("back-channel delivery round failed")
+
+    threading.Thread(target=loop, name="oidc-logout-deliver", daemon=True).start()
+    return stop
 
 
 def _post(uri: str, token: str) -> str | None:

@@ -102,10 +102,15 @@ def oidc_key():
 
 @oidc_key.command("rotate")
 @click.option("--alg", type=click.Choice(keys.ALGORITHMS), default=None)
+@click.option("--pem", "pem_file", type=click.File("rb"), default=None,
+              help="Sign with this private key (PEM: EC P-256 or RSA >= 2048) instead of a new one.")
 @with_appcontext
-def rotate_key(alg):
+def rotate_key(alg, pem_file):
     """Sign with a new key from now on; the old one stays published for a while."""
-    row = keys.rotate(actor=ACTOR, alg=alg)
+    try:
+        row = keys.rotate(actor=ACTOR, alg=alg, pem=pem_file.read() if pem_file else None)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"new signing key {row.kid} ({row.alg})")
 
 
@@ -114,9 +119,13 @@ def rotate_key(alg):
 @click.option("--interval", type=float, default=5.0, show_default=True)
 @with_appcontext
 def deliver(loop, interval):
-    """Send due back-channel logout tokens to the sister systems (any instance may run it)."""
+    """Send due back-channel logout tokens to the sister systems (any instance may run it).
+
+    Each round first ends the login sessions that ran out unseen, so that their sister systems
+    are told too.
+    """
     while True:
-        counts = backchannel.deliver_due()
+        counts = backchannel.run_round()
         if counts["delivered"] or counts["failed"] or not loop:
             click.echo(f"delivered {counts['delivered']}, failed {counts['failed']}")
         if not loop:

@@ -199,3 +199,9 @@ def uris(row: OIDCClient, name: str) -> list[str]:
 def consent_versions(row: OIDCClient) -> list[str]:
     """The consent text versions that name the client."""
     return row.consent_versions.split()
+
+
+def login_links() -> list[tuple[str, str]]:
+    """The Kliniske systemer page's links: each enabled client's login URL, by name."""
+    return [(row.name, row.login_url) for row in list_clients()
+            if row.disabled_at is None and row.login_url]

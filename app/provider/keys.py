@@ -10,6 +10,8 @@ import secrets
 from datetime import timedelta
 
 from cryptography.fernet import MultiFernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from flask import current_app
 from joserfc.jwk import ECKey, JWKRegistry, RSAKey
 from sqlmodel import select
@@ -34,10 +36,10 @@ def _generate(alg: str):
     return RSAKey.generate_key(2048, parameters={"kid": kid, "alg": alg, "use": "sig"})
 
 
-def _new_row(alg: str) -> OPSigningKey:
+def _new_row(alg: str, key=None) -> OPSigningKey:
     if alg not in ALGORITHMS:
         raise ValueError(f"unsupported signing algorithm {alg!r}")
-    key = _generate(alg)
+    key = key or _generate(alg)
     private = json.dumps(key.as_dict(private=True))
     return OPSigningKey(kid=key.kid, alg=alg,
                         private_jwk=_fernet().encrypt(private.encode()).decode())
@@ -75,13 +77,29 @@ def public_jwks() -> dict:
     return {"keys": [private_key(row).as_dict(private=False) for row in published_keys()]}
 
 
-def rotate(*, actor: str, alg: str | None = None) -> OPSigningKey:
-    """Retire the signing key and start a new one (same transaction, audited)."""
+def from_pem(pem: bytes):
+    """An operator's own private key (PEM): EC P-256 signs ES256, RSA of 2048 bits or more RS256."""
+    try:
+        loaded = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ValueError("not an unencrypted PEM private key") from exc
+    parameters = {"kid": secrets.token_urlsafe(12), "use": "sig"}
+    if isinstance(loaded, ec.EllipticCurvePrivateKey) and loaded.curve.name == "secp256r1":
+        return ECKey.import_key(pem, parameters={**parameters, "alg": "ES256"})
+    if isinstance(loaded, rsa.RSAPrivateKey) and loaded.key_size >= 2048:
+        return RSAKey.import_key(pem, parameters={**parameters, "alg": "RS256"})
+    raise ValueError("an EC key on P-256 or an RSA key of at least 2048 bits")
+
+
+def rotate(*, actor: str, alg: str | None = None, pem: bytes | None = None) -> OPSigningKey:
+    """Retire the signing key and start a new one, generated or the operator's (audited)."""
     db = get_session()
+    key = from_pem(pem) if pem else None
+    alg = key.alg if key is not None else alg or current_app.config["OP_SIGNING_ALG"]
     now = utcnow()
     for row in db.exec(select(OPSigningKey).where(OPSigningKey.retired_at.is_(None))):
         row.retired_at = now
-    row = _new_row(alg or current_app.config["OP_SIGNING_ALG"])
+    row = _new_row(alg, key)
     db.add(row)
     audit.record("op_signing_key_rotated", actor=actor, target_type="op_signing_key",
                  target_id=row.kid, alg=row.alg)

@@ -4,7 +4,8 @@ userinfo and logout."""
 import time
 
 from authlib.oauth2 import OAuth2Error
-from flask import jsonify, redirect, request, url_for
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from flask import current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,8 +17,8 @@ from app.core.errors import render_error
 from app.core.extensions import csrf, limiter
 from app.core.web import redirect_303, render_page
 from app.provider import bp, client_auth, clients, flow, issuer, keys
-from app.provider.claims import Person, acr_of, auth_time_of
-from app.provider.server import get_server
+from app.provider.claims import Person, acr_of, auth_time_of, subject_of
+from app.provider.server import error_redirect, get_server
 from app.provider.token_endpoints import CONFIDENTIAL
 
 
@@ -88,15 +89,36 @@ def _too_old(person: Person) -> bool:
     return max_age.isdigit() and time.time() - auth_time_of(person.login_session) > int(max_age)
 
 
+ACR_ORDER = ("password", "mitid-substantial", "mitid-high")  # rising (clients.ACR_VALUES)
+
+
+def _required_acr(client) -> str | None:
+    """The level this login must have: the client's registered minimum, or higher if asked.
+
+    acr_values (Core §3.1.2.1) lists the levels the client would take, in order of
+    preference: the lowest known one of them is what this request needs.
+    """
+    asked = [v for v in request.args.get("acr_values", "").split() if v in ACR_ORDER]
+    levels = [v for v in (client.required_acr, min(asked, key=ACR_ORDER.index, default=None))
+              if v]
+    return max(levels, key=ACR_ORDER.index, default=None)
+
+
 def _meets(person: Person, required: str | None) -> bool:
-    order = ["password", "mitid-substantial", "mitid-high"]
-    return required is None or order.index(acr_of(person.login_session)) >= order.index(required)
+    return required is None or (ACR_ORDER.index(acr_of(person.login_session))
+                                >= ACR_ORDER.index(required))
+
+
+def _someone_else(person: Person) -> bool:
+    """login_hint: the `sub` the client expects; with prompt=none another person is no answer."""
+    hint = request.args.get("login_hint")
+    return bool(hint) and hint != subject_of(person.user)
 
 
 def _refused(error: OAuth2Error):
     """An error the client can be told (a validated redirect URI), or a page here."""
     if error.redirect_uri:
-        return get_server().handle_error_response(request, error)
+        return error_redirect(error)
     return render_error(400, _("Login-forespørgslen er ugyldig"), _(
         "Systemet, du kom fra, sendte en forespørgsel, som Klinikadgang ikke kan besvare "
         "(%(error)s). Kontakt systemets leverandør.", error=error.error))
@@ -107,8 +129,10 @@ def _refused(error: OAuth2Error):
 def authorize():
     """A sister system asks who is logged in: answer with a code, or log in first."""
     person = _person()
+    silent = request.args.get("prompt") == "none"
     if person is not None and (request.args.get("prompt") == "login" or _too_old(person)):
-        end_login_session(current_user._get_current_object(), reason="reauthentication")
+        if not silent:  # a silent request is told login_required; the session stays
+            end_login_session(current_user._get_current_object(), reason="reauthentication")
         person = None
     server = get_server()
     try:
@@ -119,17 +143,33 @@ def authorize():
         flow.remember_request()
         return redirect(url_for("auth.login"))
     client = grant.client.row
-    if not _meets(person, client.required_acr):
+    if silent and _someone_else(person):
+        return _refused(LoginRequiredError(redirect_uri=grant.redirect_uri,
+                                           state=grant.request.payload.state))
+    required = _required_acr(client)
+    if not _meets(person, required):
         audit.record("op_login_refused_acr", actor=f"staff:{person.user.id}",
                      target_type="oidc_client", target_id=client.client_id,
-                     required=client.required_acr, reached=acr_of(person.login_session))
+                     required=required, reached=acr_of(person.login_session))
         get_session().commit()
+        if silent:  # OpenID Connect Core Unmet Authentication Requirements 1.0 §3
+            return _refused(OAuth2Error(error="unmet_authentication_requirements",
+                                        redirect_uri=grant.redirect_uri,
+                                        state=grant.request.payload.state))
+        if required == "mitid-high":
+            return render_error(403, _("%(system)s kræver MitID på sikringsniveau høj",
+                                       system=client.name), _(
+                "Du er logget ind på et lavere sikringsniveau, end %(system)s kræver. Kontakt "
+                "din klinik, hvis du skal bruge %(system)s.", system=client.name))
         return render_error(403, _("%(system)s kræver login med MitID", system=client.name), _(
             "Du er logget ind med bruger ID og adgangskode. %(system)s kræver, at du logger "
             "ind med MitID. Log ud, og log ind med MitID.", system=client.name))
     covered = consent.coverage(staff_user_id=person.user.id,
                                versions=clients.consent_versions(client))
     if covered != "covered":
+        if silent:  # no page may be shown (Core §3.1.2.1): the system is told
+            return _refused(ConsentRequiredError(redirect_uri=grant.redirect_uri,
+                                                 state=grant.request.payload.state))
         if request.args.get(DECLINE) == "1":  # "Tilbage uden samtykke": the system is told
             return server.create_authorization_response(grant_user=None, grant=grant)
         flow.remember_request()
@@ -157,7 +197,7 @@ def give_consent_and_continue():
 
 @bp.post("/oidc/token")
 @csrf.exempt
-@limiter.limit("120 per minute")
+@limiter.limit(lambda: current_app.config["OP_TOKEN_RATE_LIMIT"])
 def token():
     """Codes and refresh tokens for tokens (server to server; the client authenticates)."""
     return get_server().create_token_response()
@@ -165,7 +205,7 @@ def token():
 
 @bp.post("/oidc/revoke")
 @csrf.exempt
-@limiter.limit("120 per minute")
+@limiter.limit(lambda: current_app.config["OP_TOKEN_RATE_LIMIT"])
 def revoke():
     """A client ends one of its tokens (RFC 7009)."""
     return get_server().create_endpoint_response("revocation")
@@ -173,7 +213,7 @@ def revoke():
 
 @bp.post("/oidc/introspect")
 @csrf.exempt
-@limiter.limit("600 per minute")  # a sister system's API may ask at each of its requests
+@limiter.limit(lambda: current_app.config["OP_TOKEN_RATE_LIMIT"])  # its own count
 def introspect():
     """A client's API asks whether a token of that client is active, and whose (RFC 7662)."""
     return get_server().create_endpoint_response("introspection")

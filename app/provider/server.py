@@ -23,9 +23,10 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import AuthorizationCodeMixin, OpenIDCode, UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
-from flask import current_app
+from flask import current_app, request
 from sqlmodel import select, update
 
+from app.blueprints.auth.sessions import idle_limit
 from app.core.clock import utcnow
 from app.core.db import get_session
 from app.models import LoginSession, OIDCClient, OPAuthorizationCode, OPToken, StaffUser
@@ -84,9 +85,11 @@ def query_client(client_id: str) -> ProviderClient | None:
 
 
 def live_session(login_session_id: int) -> LoginSession | None:
-    """The login session behind a code or token, while it is open."""
+    """The login session behind a code or token, while it is open (not ended, idle or expired)."""
     row = get_session().get(LoginSession, login_session_id)
-    if row is None or row.ended_at is not None or row.expires_at <= utcnow():
+    now = utcnow()
+    if (row is None or row.ended_at is not None or row.expires_at <= now
+            or now - row.last_seen_at > idle_limit()):
         return None
     return row
 
@@ -303,7 +306,12 @@ class RefreshGrant(RefreshTokenGrant):
             db.commit()
             return None
         token = StoredToken(row, person_of(row.login_session_id), presented="refresh_token")
-        return token if token.is_refresh_token_valid() and token.person else None
+        if not (token.is_refresh_token_valid() and token.person):
+            return None
+        # Work in a sister system is work: the Klinikadgang session does not go idle meanwhile
+        # (saved with the new tokens). Its absolute expiry still ends it.
+        token.person.login_session.last_seen_at = utcnow()
+        return token
 
     def authenticate_user(self, refresh_token):
         return refresh_token.person
@@ -333,6 +341,18 @@ class ProviderIssuer(IssuerParameter):
 
     def get_issuer(self):
         return issuer()
+
+
+def error_redirect(error):
+    """An authorization error sent to the client's (validated) redirect URI, with `iss`.
+
+    authlib adds `iss` in its create_authorization_response hook only; an error raised before
+    (prompt=none without a session, say) is answered here, so it gets it too (RFC 9207 §2).
+    """
+    server = get_server()
+    response = server.handle_error_response(request, error)
+    ProviderIssuer().add_issuer_parameter(server, response)
+    return response
 
 
 def _expires_in(client, grant_type):

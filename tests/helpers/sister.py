@@ -1,13 +1,17 @@
 """A sister system as a test drives it: pyoidc (an OpenID Connect client other than authlib)."""
 
 import secrets
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from oic.oic import Client
 from oic.oic.message import AuthorizationResponse, RegistrationResponse
 from oic.utils.authn.client import CLIENT_AUTHN_METHOD
 
+from app.blueprints.dev import sisters
+from app.demo_sister import create_demo_sister_app
 from app.provider import clients
+from tests.helpers.servers import LiveServer, free_port
 
 REDIRECT_URI = "http://127.0.0.1:9/callback"  # never called: the test reads the code
 
@@ -84,3 +88,37 @@ class SisterSystem:
 
 def query_of(location: str) -> dict:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+@dataclass
+class Demo:
+    """A demo sister system (app/demo_sister) served on loopback, and a test client of it."""
+
+    client_id: str
+    url: str
+    app: object
+    browser: object  # the demo's test client: the person's cookies at the demo
+    server: LiveServer
+
+    def path_of(self, location: str) -> str:
+        parts = urlsplit(location)
+        assert f"{parts.scheme}://{parts.netloc}" == self.url, location
+        return parts.path + ("?" + parts.query if parts.query else "")
+
+    def page(self) -> str:
+        return self.browser.get("/").get_data(as_text=True)
+
+
+def serve_demo_sisters(app, issuer: str) -> dict[str, Demo]:
+    """KirPACS and KirCACS demo apps, registered as `make run` registers them (shut them down)."""
+    found = {}
+    for sister in sisters.DEMO_SISTERS:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        with app.app_context():
+            _row, secret = clients.add_client(sisters.demo_settings(sister, url), actor="test")
+        demo_app = create_demo_sister_app(name=sister.name, client_id=sister.client_id,
+                                          client_secret=secret, issuer=issuer, base_url=url)
+        found[sister.client_id] = Demo(sister.client_id, url, demo_app, demo_app.test_client(),
+                                       LiveServer(demo_app, port=port))
+    return found

@@ -159,6 +159,16 @@ def test_the_revocation_endpoint_needs_no_csrf_token_but_a_post(kirpacs, live_se
     assert _post(live_server, "/oidc/revoke", {"token": "x"}, _basic(kirpacs)).status_code == 200
 
 
+@pytest.mark.ratelimit
+@pytest.mark.parametrize("path", ["/oidc/revoke", "/oidc/introspect"])
+def test_revocation_and_introspection_are_rate_limited_like_the_token_endpoint(app, client, path):
+    app.config["OP_TOKEN_RATE_LIMIT"] = "5 per minute"
+    answers = [client.post(path, data={"token": "x"},
+                           environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code
+               for _ in range(6)]
+    assert answers[:5] == [401] * 5 and answers[5] == 429  # unauthenticated, then limited
+
+
 # Introspection (RFC 7662)
 
 def test_an_active_access_token_says_whose_it_is_as_the_id_token_does(

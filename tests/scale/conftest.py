@@ -71,7 +71,9 @@ class Stack:
         return create_app({"ENV_NAME": "test", "DATABASE_URL": self.database_url,
                            "SECRET_KEY": stack.STACK_SECRET_KEY,
                            "CPR_ENCRYPTION_KEYS": stack.STACK_CPR_KEY,
-                           "CPR_INDEX_KEY": stack.STACK_CPR_INDEX_KEY, "RATELIMIT_ENABLED": False})
+                           "CPR_INDEX_KEY": stack.STACK_CPR_INDEX_KEY, "RATELIMIT_ENABLED": False,
+                           "OP_KEY_ENCRYPTION_KEYS": stack.STACK_OP_KEY,
+                           "OP_ISSUER": "http://127.0.0.1"})
 
 
 @pytest.fixture(scope="session")

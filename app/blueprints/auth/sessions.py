@@ -113,7 +113,7 @@ def load_principal(token: str) -> StaffPrincipal | None:
     if row.expires_at <= now:
         _end(row, "expired", now)
         return None
-    if now - row.last_seen_at > timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"]):
+    if now - row.last_seen_at > idle_limit():
         _end(row, "idle", now)
         return None
     if now - row.last_seen_at > _TOUCH_INTERVAL:
@@ -122,6 +122,28 @@ def load_principal(token: str) -> StaffPrincipal | None:
     if clinic is not None:
         keep_clinic(clinic)
     return StaffPrincipal(user, row, token)
+
+
+def idle_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+
+
+def end_expired_sessions(limit: int = 500) -> int:
+    """End the sessions that ran out while nobody used them (idle or past their expiry).
+
+    A session is otherwise ended when its cookie comes back; one never seen again must still
+    end, so that the sister systems holding its tokens get their back-channel logout. One row
+    at a time, so the provider's back-channel queue sees each end (app/provider/backchannel).
+    """
+    now = utcnow()
+    rows = get_session().exec(
+        select(LoginSession).where(
+            LoginSession.ended_at.is_(None),
+            (LoginSession.expires_at <= now) | (LoginSession.last_seen_at < now - idle_limit()))
+        .order_by(LoginSession.id).limit(limit)).all()
+    for row in rows:
+        _end(row, "expired" if row.expires_at <= now else "idle", now)
+    return len(rows)
 
 
 def open_sessions(staff_user_id: int) -> list[LoginSession]:
@@ -133,8 +155,7 @@ def open_sessions(staff_user_id: int) -> list[LoginSession]:
                LoginSession.expires_at > now)
         .order_by(LoginSession.created_at.desc())
     ).all()
-    idle = timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
-    return [row for row in rows if now - row.last_seen_at <= idle]
+    return [row for row in rows if now - row.last_seen_at <= idle_limit()]
 
 
 def end_other_session(staff_user_id: int, session_id: int) -> bool:

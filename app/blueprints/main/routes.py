@@ -15,7 +15,7 @@ from app.core.errors import RETRY_AFTER_SECONDS
 from app.core.health import readiness
 from app.core.web import redirect_303, render_page
 from app.models import Clinic, Membership
-from app.provider import flow
+from app.provider import clients, flow
 
 
 def _safe_next(target: str | None) -> str:
@@ -89,11 +89,4 @@ def readyz():
 @require_permission("clinical")
 def clinical():
     """Kliniske systemer: the sister systems a behandler opens from here (not for sekretærer)."""
-    return render_page("main/clinical.html", systems=CLINICAL_SYSTEMS)
-
-
-CLINICAL_SYSTEMS = (
-    ("KirPACS", "https://login.kirpacs.dk/"),
-    ("KirCACS", "https://login.kircacs.dk/"),
-    ("Kiroviden.dk", "https://kiroviden.dk/"),
-)
+    return render_page("main/clinical.html", systems=clients.login_links())
