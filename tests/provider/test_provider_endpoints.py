@@ -14,7 +14,7 @@ from tests.helpers.db import audit_events
 from tests.helpers.http import post_form
 from tests.helpers.servers import LiveServer, free_port
 from tests.helpers.sister import REDIRECT_URI, SisterSystem, give_consent, register
-from tests.helpers.staff import login_as
+from tests.helpers.staff import login_as, user_by_id
 
 SCOPES = ("openid", "profile", "clinic", "offline_access")
 WITH_REFRESH = "openid profile offline_access"
@@ -214,9 +214,21 @@ def test_an_expired_access_token_is_inactive(client, kirpacs, live_server, reque
     assert _introspect(live_server, kirpacs, tokens["refresh_token"]).json()["active"] is True
 
 
-def test_tokens_of_an_ended_login_session_are_inactive(client, kirpacs, live_server):
+def _offboard_jonas(app, _client):
+    hanne = login_as(app.test_client(), "hanne.lund")  # the clinic's administrator
+    uid = user_by_id(app, "jho").id
+    post_form(hanne, f"/clinic/memberships/{uid}/end", {}, page=f"/clinic/memberships/{uid}/end")
+
+
+def _log_ud(_app, client):
+    post_form(client, "/logout", {}, page="/")
+
+
+@pytest.mark.parametrize("end", [_log_ud, _offboard_jonas], ids=["log_ud", "offboarding"])
+def test_tokens_of_an_ended_login_session_are_inactive(app, client, kirpacs, live_server, end):
     tokens = _tokens(client, kirpacs)
-    post_form(client, "/logout", {}, page="/")  # Log ud here
+    assert _introspect(live_server, kirpacs, tokens["access_token"]).json()["active"] is True
+    end(app, client)
     for token in (tokens["access_token"], tokens["refresh_token"]):
         assert _introspect(live_server, kirpacs, token).json() == {"active": False}
 
