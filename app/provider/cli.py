@@ -28,6 +28,8 @@ def oidc_client():
               default=("openid", "profile", "clinic"), show_default=True)
 @click.option("--auth-method", type=click.Choice(clients.AUTH_METHODS),
               default="client_secret_basic", show_default=True)
+@click.option("--jwks-uri", default=None,
+              help="private_key_jwt: where the system publishes its public keys.")
 @click.option("--required-acr", type=click.Choice(clients.ACR_VALUES), default=None)
 @click.option("--login-url", default=None, help="The start page's link to the system.")
 @click.option("--access-token-seconds", type=int, default=300, show_default=True)
@@ -37,14 +39,14 @@ def oidc_client():
               help="A version of the consent text that names the system.")
 @with_appcontext
 def add(name, client_id, redirect_uris, post_logout_uris, backchannel_logout_uri, scopes,
-        auth_method, required_acr, login_url, access_token_seconds,
+        auth_method, jwks_uri, required_acr, login_url, access_token_seconds,
         refresh_token_seconds, consent_versions):
-    """Register a client; its secret is printed once."""
+    """Register a client; its secret (if it has one) is printed once."""
     settings = clients.ClientSettings(
         name=name, client_id=client_id, redirect_uris=list(redirect_uris),
         post_logout_redirect_uris=list(post_logout_uris),
         backchannel_logout_uri=backchannel_logout_uri, scopes=list(scopes),
-        auth_method=auth_method, required_acr=required_acr,
+        auth_method=auth_method, jwks_uri=jwks_uri, required_acr=required_acr,
         login_url=login_url, access_token_seconds=access_token_seconds,
         refresh_token_seconds=refresh_token_seconds, consent_versions=list(consent_versions))
     try:

@@ -21,8 +21,9 @@ from app.core.db import get_session
 from app.models import OIDCClient
 from app.security import token_hash
 
-# private_key_jwt (RFC 7523) is not offered yet: it needs the client's JWKS and a jti store.
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+# private_key_jwt: a JWT signed with the client's key, published at its jwks_uri (RFC 7523 §2.2,
+# OpenID Connect Core §9); no secret is created for it.
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 SCOPES = ("openid", "profile", "email", "phone", "clinic", "offline_access")
 ACR_VALUES = ("mitid-substantial", "mitid-high", "password")
 _CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -48,6 +49,7 @@ class ClientSettings:
     backchannel_logout_uri: str | None = None
     scopes: list[str] = field(default_factory=lambda: ["openid", "profile", "clinic"])
     auth_method: str = "client_secret_basic"
+    jwks_uri: str | None = None  # private_key_jwt: where the client publishes its public keys
     required_acr: str | None = None
     login_url: str | None = None
     access_token_seconds: int = 300
@@ -90,6 +92,12 @@ def _validate(settings: ClientSettings) -> None:
                                       known=", ".join(SCOPES)))
     if settings.auth_method not in AUTH_METHODS:
         raise ClientError("auth_method", _("Vælg en af metoderne."))
+    if settings.auth_method == "private_key_jwt":
+        if not settings.jwks_uri:
+            raise ClientError("jwks_uri", _("private_key_jwt kræver systemets JWKS-adresse."))
+        settings.jwks_uri = check_uri(settings.jwks_uri, "jwks_uri")
+    elif settings.jwks_uri:
+        raise ClientError("jwks_uri", _("En JWKS-adresse bruges kun med private_key_jwt."))
     if settings.required_acr and settings.required_acr not in ACR_VALUES:
         raise ClientError("required_acr", _("Vælg et af niveauerne."))
     for name in ("access_token_seconds", "refresh_token_seconds"):
@@ -115,7 +123,7 @@ def add_client(settings: ClientSettings, *, actor: str) -> tuple[OIDCClient, str
     secret = _new_secret() if settings.auth_method.startswith("client_secret") else None
     row = OIDCClient(
         client_id=client_id, name=settings.name.strip(), auth_method=settings.auth_method,
-        secret_hash=token_hash(secret) if secret else None,
+        secret_hash=token_hash(secret) if secret else None, jwks_uri=settings.jwks_uri,
         redirect_uris=json.dumps(settings.redirect_uris),
         post_logout_redirect_uris=json.dumps(settings.post_logout_redirect_uris),
         backchannel_logout_uri=settings.backchannel_logout_uri,
@@ -125,7 +133,7 @@ def add_client(settings: ClientSettings, *, actor: str) -> tuple[OIDCClient, str
         consent_versions=" ".join(settings.consent_versions))
     db.add(row)
     audit.record("oidc_client_added", actor=actor, target_type="oidc_client",
-                 target_id=client_id, auth_method=settings.auth_method,
+                 target_id=client_id, auth_method=settings.auth_method, jwks_uri=row.jwks_uri,
                  scopes=row.scopes, required_acr=settings.required_acr,
                  consent_versions=row.consent_versions)
     db.commit()

@@ -1,4 +1,5 @@
-"""The provider's endpoints: discovery, JWKS, authorization, token and userinfo."""
+"""The provider's endpoints: discovery, JWKS, authorization, token, revocation, introspection,
+userinfo and logout."""
 
 import time
 
@@ -15,9 +16,10 @@ from app.core.db import get_session
 from app.core.errors import render_error
 from app.core.extensions import csrf, limiter
 from app.core.web import redirect_303, render_page
-from app.provider import bp, clients, flow, issuer, keys
+from app.provider import bp, client_auth, clients, flow, issuer, keys
 from app.provider.claims import Person, acr_of, auth_time_of, subject_of
 from app.provider.server import error_redirect, get_server
+from app.provider.token_endpoints import CONFIDENTIAL
 
 
 def _public(response, seconds: int):
@@ -37,6 +39,8 @@ def discovery():
         "jwks_uri": base + url_for("provider.jwks"),
         "authorization_endpoint": base + url_for("provider.authorize"),
         "token_endpoint": base + url_for("provider.token"),
+        "revocation_endpoint": base + url_for("provider.revoke"),
+        "introspection_endpoint": base + url_for("provider.introspect"),
         "userinfo_endpoint": base + url_for("provider.userinfo"),
         "end_session_endpoint": base + url_for("provider.end_session"),
         "authorization_response_iss_parameter_supported": True,
@@ -47,6 +51,12 @@ def discovery():
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(keys.ALGORITHMS),
         "token_endpoint_auth_methods_supported": list(clients.AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": list(client_auth.ALGORITHMS),
+        # RFC 8414 §2: every method at revocation; introspection for confidential clients only.
+        "revocation_endpoint_auth_methods_supported": list(clients.AUTH_METHODS),
+        "revocation_endpoint_auth_signing_alg_values_supported": list(client_auth.ALGORITHMS),
+        "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(client_auth.ALGORITHMS),
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": list(clients.SCOPES),
         "acr_values_supported": list(clients.ACR_VALUES),
@@ -191,6 +201,22 @@ def give_consent_and_continue():
 def token():
     """Codes and refresh tokens for tokens (server to server; the client authenticates)."""
     return get_server().create_token_response()
+
+
+@bp.post("/oidc/revoke")
+@csrf.exempt
+@limiter.limit(lambda: current_app.config["OP_TOKEN_RATE_LIMIT"])
+def revoke():
+    """A client ends one of its tokens (RFC 7009)."""
+    return get_server().create_endpoint_response("revocation")
+
+
+@bp.post("/oidc/introspect")
+@csrf.exempt
+@limiter.limit(lambda: current_app.config["OP_TOKEN_RATE_LIMIT"])  # its own count
+def introspect():
+    """A client's API asks whether a token of that client is active, and whose (RFC 7662)."""
+    return get_server().create_endpoint_response("introspection")
 
 
 @bp.route("/oidc/userinfo", methods=["GET", "POST"])

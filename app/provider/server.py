@@ -31,6 +31,7 @@ from app.core.clock import utcnow
 from app.core.db import get_session
 from app.models import LoginSession, OIDCClient, OPAuthorizationCode, OPToken, StaffUser
 from app.provider import claims, clients, issuer, keys
+from app.provider.client_auth import PrivateKeyJWT
 from app.security import token_hash
 
 
@@ -234,8 +235,11 @@ class ProviderOpenIDCode(OpenIDCode):
 
 
 class StoredToken(TokenMixin):
-    def __init__(self, row: OPToken, person: claims.Person | None):
-        self.row, self.person = row, person
+    """An issued token row, as presented: its access token (the default) or its refresh token."""
+
+    def __init__(self, row: OPToken, person: claims.Person | None,
+                 presented: str = "access_token"):
+        self.row, self.person, self.presented = row, person, presented
         self.scope = row.scope  # read as an attribute by authlib's userinfo endpoint
 
     def check_client(self, client):
@@ -247,11 +251,20 @@ class StoredToken(TokenMixin):
     def get_expires_in(self):
         return int((self.row.access_expires_at - self.row.issued_at).total_seconds())
 
+    def expires_at(self):
+        if self.presented == "refresh_token":
+            return self.row.refresh_expires_at
+        return self.row.access_expires_at
+
     def is_expired(self):
-        return self.row.access_expires_at <= utcnow()
+        expires = self.expires_at()
+        return expires is None or expires <= utcnow()
 
     def is_revoked(self):
-        return self.row.revoked_at is not None or self.person is None
+        """Revoked, its login session ended, or (a refresh token) already rotated."""
+        if self.row.revoked_at is not None or self.person is None:
+            return True
+        return self.presented == "refresh_token" and self.row.rotated_at is not None
 
     def is_refresh_token_valid(self):
         expires = self.row.refresh_expires_at
@@ -263,6 +276,19 @@ class StoredToken(TokenMixin):
 
     def get_client(self):
         return query_client(self.row.client_id)
+
+
+def find_token(token_string: str, hint: str | None = None) -> StoredToken | None:
+    """The issued token with this value: the hinted kind first, then the other (RFC 7009 §2.1)."""
+    columns = {"access_token": OPToken.access_token_hash,
+               "refresh_token": OPToken.refresh_token_hash}
+    kinds = sorted(columns, key=lambda kind: kind != hint)
+    hashed = token_hash(token_string or "")
+    for kind in kinds:
+        row = get_session().exec(select(OPToken).where(columns[kind] == hashed)).first()
+        if row is not None:
+            return StoredToken(row, person_of(row.login_session_id), presented=kind)
+    return None
 
 
 class RefreshGrant(RefreshTokenGrant):
@@ -279,7 +305,7 @@ class RefreshGrant(RefreshTokenGrant):
             revoke_family(row.family)  # an old refresh token again: the chain ends
             db.commit()
             return None
-        token = StoredToken(row, person_of(row.login_session_id))
+        token = StoredToken(row, person_of(row.login_session_id), presented="refresh_token")
         if not (token.is_refresh_token_valid() and token.person):
             return None
         # Work in a sister system is work: the Klinikadgang session does not go idle meanwhile
@@ -353,6 +379,8 @@ def save_token(token: dict, request) -> None:
 
 
 def init_app(app) -> AuthorizationServer:
+    from app.provider.token_endpoints import ProviderIntrospection, ProviderRevocation
+
     server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
     server.register_token_generator("default", BearerTokenGenerator(
         access_token_generator=lambda *a, **k: secrets.token_urlsafe(32),
@@ -366,6 +394,9 @@ def init_app(app) -> AuthorizationServer:
     protector.register_token_validator(AccessTokenValidator())
     server.register_endpoint(ProviderUserInfo(resource_protector=protector))
     server.register_endpoint(ProviderEndSession())
+    server.register_client_auth_method(PrivateKeyJWT.CLIENT_AUTH_METHOD, PrivateKeyJWT())
+    server.register_endpoint(ProviderRevocation)
+    server.register_endpoint(ProviderIntrospection)
     app.extensions["oidc_provider"] = server
     return server
 

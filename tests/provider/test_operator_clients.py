@@ -72,3 +72,25 @@ def test_the_buttons_need_the_csrf_token(client):
     login_as(client, "lars.drift")
     post_form(client, "/operator/klienter/ny", FORM)
     assert client.post("/operator/klienter/kircacs/deaktiver").status_code == 400
+
+
+def test_the_operator_registers_a_private_key_jwt_client_without_a_secret(app, client):
+    login_as(client, "lars.drift")
+    form = {**FORM, "auth_method": "private_key_jwt",
+            "jwks_uri": "https://kircacs.example/jwks.json"}
+    answer = post_form(client, "/operator/klienter/ny", form)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Client secret" not in page
+    assert "https://kircacs.example/jwks.json" in page
+    [row] = query_one(app, select(OIDCClient))
+    assert row.auth_method == "private_key_jwt" and row.secret_hash is None
+    assert "Ny hemmelighed" not in client.get("/operator/klienter").get_data(as_text=True)
+
+
+def test_private_key_jwt_without_a_jwks_uri_is_explained_next_to_its_field(app, client):
+    login_as(client, "lars.drift")
+    answer = post_form(client, "/operator/klienter/ny", {**FORM, "auth_method": "private_key_jwt"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and 'id="jwks_uri-error"' in page
+    assert "private_key_jwt kræver systemets JWKS-adresse" in page
+    assert query_one(app, select(OIDCClient)) == []

@@ -81,10 +81,40 @@ def test_unsafe_redirect_uris_are_refused_and_nothing_is_stored(app, uri):
     assert _events(app, "oidc_client_added") == []
 
 
-def test_private_key_jwt_is_not_offered_yet(app):
-    refused = _cli(app, "oidc-client", "add", "--name", "X", "--auth-method", "private_key_jwt",
-                   "--redirect-uri", "https://x.example/cb")
-    assert refused.exit_code != 0 and "private_key_jwt" in refused.output
+def test_a_private_key_jwt_client_gets_its_jwks_uri_and_no_secret(app):
+    result = _cli(app, "oidc-client", "add", *KIRPACS, "--auth-method", "private_key_jwt",
+                  "--jwks-uri", "https://kirpacs.example/jwks.json")
+    assert result.exit_code == 0, result.output
+    assert "client_secret" not in result.output
+    [row] = query_one(app, select(OIDCClient))
+    assert row.auth_method == "private_key_jwt" and row.secret_hash is None
+    assert row.jwks_uri == "https://kirpacs.example/jwks.json"
+    [event] = _events(app, "oidc_client_added")
+    assert "https://kirpacs.example/jwks.json" in event.detail
+    rotate = _cli(app, "oidc-client", "rotate-secret", "kirpacs")  # it has no secret to rotate
+    assert rotate.exit_code != 0 and "auth_method" in rotate.output
+
+
+@pytest.mark.parametrize(("extra", "field"), [
+    (["--auth-method", "private_key_jwt"], "jwks_uri"),  # no JWKS
+    (["--auth-method", "private_key_jwt", "--jwks-uri", "http://kirpacs.example/jwks.json"],
+     "jwks_uri"),  # http off loopback
+    (["--auth-method", "private_key_jwt", "--jwks-uri", "https://*.example/jwks.json"],
+     "jwks_uri"),
+    (["--jwks-uri", "https://kirpacs.example/jwks.json"], "jwks_uri"),  # a secret client
+])
+def test_a_jwks_uri_is_required_for_private_key_jwt_and_only_for_it(app, extra, field):
+    refused = _cli(app, "oidc-client", "add", "--name", "X", "--redirect-uri",
+                   "https://x.example/cb", *extra)
+    assert refused.exit_code != 0 and field in refused.output
+    assert query_one(app, select(OIDCClient)) == []
+
+
+def test_a_loopback_jwks_uri_is_allowed_outside_production(app):
+    result = _cli(app, "oidc-client", "add", "--name", "Demo", "--auth-method",
+                  "private_key_jwt", "--jwks-uri", "http://127.0.0.1:5002/jwks.json",
+                  "--redirect-uri", "http://127.0.0.1:5002/callback")
+    assert result.exit_code == 0, result.output
 
 
 def test_loopback_http_is_allowed_outside_production(app):
@@ -100,6 +130,17 @@ def test_discovery_names_the_issuer_and_its_jwks(client):
     assert document["jwks_uri"] == document["issuer"] + "/oidc/jwks"
     assert document["code_challenge_methods_supported"] == ["S256"]
     assert set(document["id_token_signing_alg_values_supported"]) == {"ES256", "RS256"}
+
+
+def test_discovery_names_revocation_introspection_and_private_key_jwt(client):
+    document = client.get("/.well-known/openid-configuration").get_json()
+    assert document["revocation_endpoint"] == document["issuer"] + "/oidc/revoke"
+    assert document["introspection_endpoint"] == document["issuer"] + "/oidc/introspect"
+    assert "private_key_jwt" in document["token_endpoint_auth_methods_supported"]
+    assert document["token_endpoint_auth_signing_alg_values_supported"] == ["ES256", "RS256"]
+    assert "none" in document["revocation_endpoint_auth_methods_supported"]
+    assert "none" not in document["introspection_endpoint_auth_methods_supported"]
+    assert "private_key_jwt" in document["introspection_endpoint_auth_methods_supported"]
 
 
 def test_the_jwks_signs_with_es256_and_publishes_no_private_part(app, client):

@@ -69,7 +69,10 @@ class ClientForm(FlaskForm):
     auth_method = SelectField(_l("Klientgodkendelse"), choices=[
         SelectChoice("client_secret_basic", "client_secret_basic"),
         SelectChoice("client_secret_post", "client_secret_post"),
+        SelectChoice("private_key_jwt", _l("private_key_jwt (systemets egen nøgle)")),
         SelectChoice("none", _l("Ingen (offentlig klient med PKCE)"))])
+    jwks_uri = StringField(_l("JWKS URI (til private_key_jwt)"), filters=[strip],
+                           validators=[Optional(), Length(max=500)])
     required_acr = SelectField(_l("Krævet loginniveau"), choices=[
         SelectChoice("", _l("Intet krav")), SelectChoice("mitid-substantial", _l("MitID, betydelig")),
         SelectChoice("mitid-high", _l("MitID, høj"))])
@@ -94,6 +97,7 @@ class ClientForm(FlaskForm):
             post_logout_redirect_uris=_lines(self.post_logout_redirect_uris.data),
             backchannel_logout_uri=self.backchannel_logout_uri.data or None,
             scopes=(self.scopes.data or "").split(), auth_method=self.auth_method.data,
+            jwks_uri=self.jwks_uri.data or None,
             required_acr=self.required_acr.data or None,
             login_url=self.login_url.data or None,
             consent_versions=(self.consent_versions.data or "").split(),
