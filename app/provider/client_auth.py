@@ -16,6 +16,7 @@ from flask import url_for
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from app.core.clock import utcnow
 from app.core.db import get_session
 from app.core.jti import first_use
 from app.provider import issuer
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 ALGORITHMS = ("ES256", "RS256")  # token_endpoint_auth_signing_alg_values_supported
 JWKS_TIMEOUT = 3  # seconds: the client's JWKS is fetched while its token request waits
 LEEWAY = 60  # seconds of clock skew allowed on exp (authlib's default)
+MAX_LIFETIME = 300  # seconds: an assertion valid for longer is refused (its jti is kept as long)
 _JTI_MAX = 255  # used_token_id.jti
 
 
@@ -53,6 +55,8 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         """A jti once (RFC 7523 §3 point 7), kept until the assertion could not pass anyway."""
         if not isinstance(jti, str) or not 0 < len(jti) <= _JTI_MAX:
             raise InvalidClientError(description="Invalid JWT ID.")
+        if claims["exp"] > utcnow().timestamp() + MAX_LIFETIME + LEEWAY:
+            raise InvalidClientError(description="The assertion is valid for too long.")
         kept_until = datetime.fromtimestamp(claims["exp"] + LEEWAY, UTC)
         if not first_use(issuer=claims["iss"], jti=jti, expires_at=kept_until):
             return False

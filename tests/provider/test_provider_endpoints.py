@@ -379,6 +379,14 @@ def test_an_expired_assertion_is_refused(client, kircacs_jwt, key, live_server):
     assert _refused(_exchange(live_server, _code(client, kircacs_jwt), assertion))
 
 
+def test_an_assertion_valid_for_hours_is_refused(client, kircacs_jwt, key, live_server):
+    # Its jti would have to be kept as long; a client assertion is for one request.
+    assertion = _assertion(live_server, key, exp=int(time.time()) + 6 * 3600)
+    assert _refused(_exchange(live_server, _code(client, kircacs_jwt), assertion))
+    five_minutes = _assertion(live_server, key, exp=int(time.time()) + 300)
+    assert "id_token" in _exchange(live_server, _code(client, kircacs_jwt), five_minutes).json()
+
+
 @pytest.mark.parametrize("claims", [
     {"aud": "https://kirpacs.example/oidc/token"},  # another server
     {"aud": None},
