@@ -21,6 +21,7 @@ from app.simulator import (
     subject_for,
 )
 from tests.helpers.servers import LiveServer, RecordingHandler, free_port
+from tests.helpers.sister import serve_demo_sisters
 
 TEST_PERSONAS = os.path.join(os.path.dirname(__file__), "..", "app", "data", "personas.json")
 CPR_KEY = "mT0m0rV0v1Y4y0Q2ZrJkUoJkq6o2yGJx1Xc0mI3b8nQ="
@@ -172,6 +173,16 @@ def live_server(app):
     server = LiveServer(app, port=LIVE_PORT)
     yield server
     server.shutdown()
+
+
+@pytest.fixture
+def demos(app, live_server):
+    """KirPACS and KirCACS demo apps, registered as `make run` registers them; the provider's
+    issuer must be the live server (OP_ISSUER, as tests/provider/conftest.py sets it)."""
+    found = serve_demo_sisters(app, live_server.url)
+    yield found
+    for demo in found.values():
+        demo.server.shutdown()
 
 
 class Clock:

@@ -7,8 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.walks import nemlog_in, sign_in_at_simulator
-from tests.helpers.mail import code_from
+from tests.browser.walks import nemlog_in, onboard, sign_in_at_simulator
 from tests.helpers.staff import not_onboarded
 
 VEJLE, AARHUS = "Kiropraktisk Klinik Vejle", "Rygcenter Aarhus"
@@ -44,24 +43,9 @@ def test_mette_links_her_erhverv_identity_for_aarhus_without_the_password(
 
     # Her first MitID login, with the private MitID: the onboarding, with the legacy password.
     nemlog_in(page, visit_checked, "mette.kjaer", login_as="Privat")
-    expect(page).to_have_url(app_url + "/onboarding/link")
     expect(page.get_by_role("heading", name="Velkommen Mette Kjær")).to_be_visible()
-    visit_checked(page, label="onboarding: link")
-    page.get_by_label("Bruger ID").fill("mkj")
-    page.get_by_label("Kodeord").fill("Rygcenter2024")
-    page.get_by_role("button", name="Login").click()
-    expect(page).to_have_url(app_url + "/onboarding/contact")
-    visit_checked(page, label="onboarding: contact")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Mobil").fill("20123456")
-    page.get_by_role("button", name="Send kode").click()
-    expect(page).to_have_url(app_url + "/onboarding/verify")
-    visit_checked(page, label="onboarding: verify")
-    page.get_by_label("Kode", exact=True).fill(code_from(wait_for_mail(outbox, EMAIL)))
-    page.get_by_role("button", name="Verificer kode").click()
-    expect(page).to_have_url(app_url + "/onboarding/consent")
-    visit_checked(page, label="onboarding: consent")
-    page.get_by_role("button", name="Giv samtykke").click()
+    onboard(page, visit_checked, app_url, outbox, wait_for_mail, user_id="mkj",
+            password="Rygcenter2024", email=EMAIL)
     expect(page).to_have_url(app_url + "/select/clinic")
     visit_checked(page, label="clinic picker after onboarding")
     clinic_radio(page, VEJLE).check()

@@ -13,10 +13,9 @@ from playwright.sync_api import expect
 
 from app.blueprints.auth import policy
 from app.provider import backchannel
-from tests.browser.walks import nemlog_in
+from tests.browser.walks import nemlog_in, onboard
 from tests.conftest import LIVE_PORT
-from tests.helpers.mail import code_from
-from tests.helpers.sister import give_consent, serve_demo_sisters
+from tests.helpers.sister import give_consent
 
 BOTH_MODES = pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
 KIRPACS, KIRCACS = "KirPACS billedviewer (demo)", "KirCACS (demo)"
@@ -26,14 +25,6 @@ VEJLE, AARHUS = "Kiropraktisk Klinik Vejle", "Rygcenter Aarhus"
 @pytest.fixture
 def app_config(app_config):
     return {**app_config, "OP_ISSUER": f"http://127.0.0.1:{LIVE_PORT}"}
-
-
-@pytest.fixture
-def demos(app, live_server):
-    found = serve_demo_sisters(app, live_server.url)
-    yield found
-    for demo in found.values():
-        demo.server.shutdown()
 
 
 def deliver(app) -> dict:
@@ -72,24 +63,8 @@ def test_asger_onboards_from_kirpacs_gets_into_kircacs_and_logs_out_of_both(
     expect(page).to_have_url(app_url + "/login")
     visit_checked(page, label="Klinikadgang login, from KirPACS")
     nemlog_in(page, visit_checked, "asger.torring")
-    expect(page).to_have_url(app_url + "/onboarding/link")
-    visit_checked(page, label="onboarding: link")
-    page.get_by_label("Bruger ID").fill("ato")
-    page.get_by_label("Kodeord").fill("Kirpacs2024")
-    page.get_by_role("button", name="Login").click()
-    expect(page).to_have_url(app_url + "/onboarding/contact")
-    visit_checked(page, label="onboarding: contact")
-    page.get_by_label("Email").fill("asger.privat@example.dk")
-    page.get_by_label("Mobil").fill("20123456")
-    page.get_by_role("button", name="Send kode").click()
-    expect(page).to_have_url(app_url + "/onboarding/verify")
-    visit_checked(page, label="onboarding: verify")
-    page.get_by_label("Kode", exact=True).fill(
-        code_from(wait_for_mail(outbox, "asger.privat@example.dk")))
-    page.get_by_role("button", name="Verificer kode").click()
-    expect(page).to_have_url(app_url + "/onboarding/consent")
-    visit_checked(page, label="onboarding: consent")
-    page.get_by_role("button", name="Giv samtykke").click()
+    onboard(page, visit_checked, app_url, outbox, wait_for_mail, user_id="ato",
+            password="Kirpacs2024", email="asger.privat@example.dk")
 
     # Back at KirPACS, logged in as Asger at Vejle, as behandler, with MitID.
     expect_logged_in_at(page, visit_checked, kirpacs, KIRPACS, "Asger Tørring", VEJLE,

@@ -4,6 +4,8 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.helpers.mail import code_from
+
 
 def sign_in_at_simulator(page, visit_checked, user_id: str, login_as: str | None = None):
     """At the simulator: BRUGER-ID, FORTSÆT, (Privat or a company), Godkend."""
@@ -60,3 +62,25 @@ def create_patient(page, visit_checked, *, cpr: str, first: str, last: str, emai
     expect(page.get_by_role("heading", level=1, name=re.compile(f"^{first} {last}")))\
         .to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Patienten er oprettet.")
+
+
+def onboard(page, visit_checked, app_url: str, outbox, wait_for_mail, *, user_id: str,
+            password: str, email: str) -> None:
+    """The onboarding wizard after a first MitID login: link, contact, verify, Giv samtykke."""
+    expect(page).to_have_url(app_url + "/onboarding/link")
+    visit_checked(page, label="onboarding: link")
+    page.get_by_label("Bruger ID").fill(user_id)
+    page.get_by_label("Kodeord").fill(password)
+    page.get_by_role("button", name="Login").click()
+    expect(page).to_have_url(app_url + "/onboarding/contact")
+    visit_checked(page, label="onboarding: contact")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Mobil").fill("20123456")
+    page.get_by_role("button", name="Send kode").click()
+    expect(page).to_have_url(app_url + "/onboarding/verify")
+    visit_checked(page, label="onboarding: verify")
+    page.get_by_label("Kode", exact=True).fill(code_from(wait_for_mail(outbox, email)))
+    page.get_by_role("button", name="Verificer kode").click()
+    expect(page).to_have_url(app_url + "/onboarding/consent")
+    visit_checked(page, label="onboarding: consent")
+    page.get_by_role("button", name="Giv samtykke").click()

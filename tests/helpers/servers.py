@@ -6,6 +6,7 @@ import subprocess
 import threading
 import time
 
+from flask import Flask, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.blueprints.dev.mail import parse_message
@@ -158,3 +159,24 @@ class RedisServer:
 
         with redis.Redis.from_url(self.url) as client:
             return client.dbsize()
+
+
+class LogoutReceiver:
+    """A sister system's back-channel logout endpoint on loopback: keeps the logout tokens it is
+    sent, or answers 503 while `down`."""
+
+    def __init__(self):
+        self.tokens, self.down = [], False
+        self._lock = threading.Lock()
+        app = Flask("receiver")
+
+        @app.post("/backchannel")
+        def backchannel_logout():
+            if self.down:
+                return "", 503
+            with self._lock:
+                self.tokens.append(request.form["logout_token"])
+            return "", 200
+
+        self.server = LiveServer(app)
+        self.uri = self.server.url + "/backchannel"

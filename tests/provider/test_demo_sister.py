@@ -20,17 +20,8 @@ from app.models import OIDCClient
 from app.provider import backchannel, clients, keys
 from tests.helpers.db import query_one
 from tests.helpers.http import app_path, csrf_from
-from tests.helpers.sister import Demo, give_consent, serve_demo_sisters
+from tests.helpers.sister import Demo, give_consent
 from tests.helpers.staff import login_as
-
-
-@pytest.fixture
-def demos(app, live_server):
-    """KirPACS and KirCACS demo apps, registered as `make run` registers them."""
-    found = serve_demo_sisters(app, live_server.url)
-    yield found
-    for demo in found.values():
-        demo.server.shutdown()
 
 
 def sign_in(demo: Demo, klinikadgang) -> None:

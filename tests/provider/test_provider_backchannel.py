@@ -1,11 +1,9 @@
 """Sessions end everywhere: back-channel logout tokens to the sister systems, queued and retried."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 import requests
-from flask import Flask, request
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlmodel import select
@@ -15,36 +13,8 @@ from app.models import AuditEvent, LoginSession, MitIDLink, OPLogoutDelivery
 from app.provider import backchannel
 from tests.helpers.db import query_one
 from tests.helpers.http import post_form
-from tests.helpers.servers import LiveServer
 from tests.helpers.sister import SisterSystem, give_consent, register
 from tests.helpers.staff import login_as
-
-
-class Receiver:
-    """A sister system's back-channel logout endpoint: records tokens, or answers 503."""
-
-    def __init__(self):
-        self.tokens, self.down = [], False
-        self._lock = threading.Lock()
-        app = Flask("receiver")
-
-        @app.post("/backchannel")
-        def backchannel_logout():
-            if self.down:
-                return "", 503
-            with self._lock:
-                self.tokens.append(request.form["logout_token"])
-            return "", 200
-
-        self.server = LiveServer(app)
-        self.uri = self.server.url + "/backchannel"
-
-
-@pytest.fixture
-def receiver():
-    found = Receiver()
-    yield found
-    found.server.shutdown()
 
 
 @pytest.fixture

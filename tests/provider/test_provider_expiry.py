@@ -17,14 +17,6 @@ from app.provider import backchannel
 from tests.helpers.db import query_one
 from tests.helpers.sister import SisterSystem, give_consent, register
 from tests.helpers.staff import login_as
-from tests.provider.test_provider_backchannel import Receiver
-
-
-@pytest.fixture
-def receiver():
-    found = Receiver()
-    yield found
-    found.server.shutdown()
 
 
 @pytest.fixture

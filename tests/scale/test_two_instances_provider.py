@@ -9,12 +9,10 @@ Log ud at one queues the logout token that any instance's worker sends.
 import base64
 import hashlib
 import secrets
-import threading
 from urllib.parse import urlencode
 
 import pytest
 import requests
-from flask import Flask, request
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from sqlmodel import select
@@ -24,7 +22,7 @@ from app.core.db import get_session
 from app.models import StaffUser
 from app.provider import backchannel, clients
 from tests.helpers.mitid import walk_simulator
-from tests.helpers.servers import LiveServer
+from tests.helpers.servers import LogoutReceiver
 from tests.helpers.sister import query_of
 from tests.scale.walks import Alternating
 
@@ -33,27 +31,10 @@ REDIRECT_URI = "http://127.0.0.1:9/callback"  # never called: the test reads the
 ISSUER = "http://127.0.0.1"  # the stack's OP_ISSUER: both instances are one provider
 
 
-class Receiver:
-    """A sister system's back-channel logout endpoint."""
-
-    def __init__(self):
-        self.tokens, self._lock = [], threading.Lock()
-        app = Flask("receiver")
-
-        @app.post("/backchannel")
-        def backchannel_logout():
-            with self._lock:
-                self.tokens.append(request.form["logout_token"])
-            return "", 200
-
-        self.server = LiveServer(app)
-        self.uri = self.server.url + "/backchannel"
-
-
 @pytest.fixture
 def sister(two_instances):
     """A client registered once in the shared database, and hanne's consent."""
-    receiver = Receiver()
+    receiver = LogoutReceiver()
     app = two_instances.app()
     client_id = "kirpacs-" + secrets.token_hex(3)
     with app.app_context():
