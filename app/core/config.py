@@ -82,10 +82,11 @@ class Config:
     OP_KEY_RETAIN_SECONDS = 24 * 3600  # a retired signing key stays in the JWKS this long
     OP_CODE_SECONDS = 60  # an authorization code, single use
     OP_ID_TOKEN_SECONDS = 300
-    # Per address at the token endpoint: a sister system's back end calls it from one address
-    # for all its users (the morning: tens of code exchanges and refreshes a second). Codes,
-    # secrets and refresh tokens are 256 random bits; this only keeps a flood away.
-    OP_TOKEN_RATE_LIMIT = "6000 per minute"  # noqa: S105 (a rate, not a secret)
+    # Per address at the endpoints other servers call (the provider's token, revocation and
+    # introspection endpoints, the brokers' back-channel logout): a sister system's back end or
+    # a broker calls from one address for all its users (the morning: tens a second). Codes,
+    # secrets and tokens are 256 random bits or signed; this only keeps a flood away.
+    SERVER_RATE_LIMIT = "6000 per minute"
     # Which broker it is (app/broker_profiles.py): "signaturgruppen" or "idura". It decides the
     # authorization parameters sent and the claim names read.
     STAFF_BROKER_PROFILE = "signaturgruppen"

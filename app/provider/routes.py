@@ -197,7 +197,7 @@ def give_consent_and_continue():
 
 @bp.post("/oidc/token")
 @csrf.exempt
-@limiter.limit(lambda: current_app.config["OP_TOKEN_RATE_LIMIT"])
+@limiter.limit(lambda: current_app.config["SERVER_RATE_LIMIT"])
 def token():
     """Codes and refresh tokens for tokens (server to server; the client authenticates)."""
     return get_server().create_token_response()
@@ -205,7 +205,7 @@ def token():
 
 @bp.post("/oidc/revoke")
 @csrf.exempt
-@limiter.limit(lambda: current_app.config["OP_TOKEN_RATE_LIMIT"])
+@limiter.limit(lambda: current_app.config["SERVER_RATE_LIMIT"])
 def revoke():
     """A client ends one of its tokens (RFC 7009)."""
     return get_server().create_endpoint_response("revocation")
@@ -213,7 +213,7 @@ def revoke():
 
 @bp.post("/oidc/introspect")
 @csrf.exempt
-@limiter.limit(lambda: current_app.config["OP_TOKEN_RATE_LIMIT"])  # its own count
+@limiter.limit(lambda: current_app.config["SERVER_RATE_LIMIT"])  # its own count
 def introspect():
     """A client's API asks whether a token of that client is active, and whose (RFC 7662)."""
     return get_server().create_endpoint_response("introspection")

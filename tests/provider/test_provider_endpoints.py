@@ -162,7 +162,7 @@ def test_the_revocation_endpoint_needs_no_csrf_token_but_a_post(kirpacs, live_se
 @pytest.mark.ratelimit
 @pytest.mark.parametrize("path", ["/oidc/revoke", "/oidc/introspect"])
 def test_revocation_and_introspection_are_rate_limited_like_the_token_endpoint(app, client, path):
-    app.config["OP_TOKEN_RATE_LIMIT"] = "5 per minute"
+    app.config["SERVER_RATE_LIMIT"] = "5 per minute"
     answers = [client.post(path, data={"token": "x"},
                            environ_base={"REMOTE_ADDR": "10.0.0.7"}).status_code
                for _ in range(6)]

@@ -146,7 +146,7 @@ def mitid_jwks():
 
 @bp.post("/auth/mitid/backchannel-logout")
 @csrf.exempt  # server to server: the broker's signed logout token is the proof
-@limiter.limit("120 per minute")
+@limiter.limit(lambda: current_app.config["SERVER_RATE_LIMIT"])
 def mitid_backchannel_logout():
     """The staff broker ended a login session there: end the local sessions it names."""
     body, status = broker_backchannel.handle(staff_broker(), request.form.get("logout_token"))

@@ -1,6 +1,6 @@
 """Views of login: security code (CPR + password, then a code by e-mail) and MitID (citizen broker)."""
 
-from flask import flash, jsonify, redirect, request, session, url_for
+from flask import current_app, flash, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from app import audit, broker_backchannel, email_codes
@@ -126,7 +126,7 @@ def mitid_login(clinic_key: str):
 
 @bp.post("/mitid/backchannel-logout")
 @csrf.exempt  # server to server: the broker's signed logout token is the proof
-@limiter.limit("120 per minute")
+@limiter.limit(lambda: current_app.config["SERVER_RATE_LIMIT"])
 def mitid_backchannel_logout():
     """The citizen broker ended a login session there: end the portal sessions it names."""
     body, status = broker_backchannel.handle(citizen_broker(), request.form.get("logout_token"))
