@@ -140,6 +140,22 @@ def add_client(settings: ClientSettings, *, actor: str) -> tuple[OIDCClient, str
     return row, secret
 
 
+def update_addresses(client_id: str, settings: ClientSettings, *, actor: str) -> OIDCClient:
+    """Give a client the redirect, post-logout, back-channel and login addresses of settings
+    (checked as at registration); its secret, method and scopes stay. Audited."""
+    _validate(settings)
+    row = _existing(client_id)
+    row.redirect_uris = json.dumps(settings.redirect_uris)
+    row.post_logout_redirect_uris = json.dumps(settings.post_logout_redirect_uris)
+    row.backchannel_logout_uri, row.login_url = settings.backchannel_logout_uri, settings.login_url
+    row.updated_at = utcnow()
+    audit.record("oidc_client_addresses_changed", actor=actor, target_type="oidc_client",
+                 target_id=client_id, redirect_uris=row.redirect_uris,
+                 backchannel_logout_uri=row.backchannel_logout_uri)
+    get_session().commit()
+    return row
+
+
 def find_client(client_id: str, *, include_disabled: bool = False) -> OIDCClient | None:
     """A registered client by its id; disabled ones only when asked for."""
     query = select(OIDCClient).where(OIDCClient.client_id == client_id)

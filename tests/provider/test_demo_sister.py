@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from app.blueprints.dev import sisters
 from app.demo_sister import EVENT
-from app.models import OIDCClient
+from app.models import AuditEvent, OIDCClient
 from app.provider import backchannel, clients, keys
 from tests.helpers.db import query_one
 from tests.helpers.http import app_path, csrf_from
@@ -159,6 +159,7 @@ def test_a_waiting_login_lets_the_last_form_end_at_that_system_only(app, demos):
 
 
 def test_make_run_registers_the_systems_once_and_keeps_the_secrets(app, tmp_path):
+    """Idempotent; a lost secrets file gives fresh secrets; another PORT moves the addresses."""
     kept = tmp_path / "demo_sister_clients.json"
     with app.app_context():
         first = sisters.seed_sister_systems(5000, kept)
@@ -170,10 +171,16 @@ def test_make_run_registers_the_systems_once_and_keeps_the_secrets(app, tmp_path
         fresh = sisters.seed_sister_systems(5000, kept)
         assert fresh.keys() == first.keys() and fresh["kirpacs"] != first["kirpacs"]
         assert json.loads(kept.read_text()) == fresh
-        with pytest.raises(SystemExit):
-            sisters.seed_sister_systems(6000, kept)  # other ports than registered
+        moved = sisters.seed_sister_systems(6000, kept)  # `PORT=6000 make run`
+        assert moved == fresh
+        assert clients.uris(clients.find_client("kirpacs"), "redirect_uris") == [
+            "http://127.0.0.1:6002/callback"]
+        assert clients.find_client("kircacs").login_url == "http://127.0.0.1:6003/login"
     rows = query_one(app, select(OIDCClient))
     assert sorted(r.client_id for r in rows) == ["kircacs", "kiroviden", "kirpacs"]
+    changed = query_one(app, select(AuditEvent).where(
+        AuditEvent.action == "oidc_client_addresses_changed"))
+    assert sorted(e.target_id for e in changed) == ["kircacs", "kirpacs"]
 
 
 def test_a_callback_with_a_foreign_state_is_a_page_not_a_crash(app, demos):

@@ -171,3 +171,22 @@ def test_a_retired_key_leaves_the_jwks_after_its_retention(app, client, clock):
     _cli(app, "oidc-key", "rotate")
     clock.now += timedelta(seconds=app.config["OP_KEY_RETAIN_SECONDS"] + 1)
     assert old_kid not in [k["kid"] for k in client.get("/oidc/jwks").get_json()["keys"]]
+
+
+def test_a_clients_addresses_change_checked_and_audited_and_nothing_else(app):
+    with app.test_request_context():  # the refusal's message is translated
+        row, secret = clients.add_client(clients.ClientSettings(
+            name="KirPACS", client_id="kirpacs", redirect_uris=["https://a.example/cb"]),
+            actor="test")
+        moved = clients.ClientSettings(name="KirPACS", redirect_uris=["https://b.example/cb"],
+                                       login_url="https://b.example/")
+        clients.update_addresses("kirpacs", moved, actor="test")
+        row = clients.find_client("kirpacs")
+        assert clients.uris(row, "redirect_uris") == ["https://b.example/cb"]
+        assert row.login_url == "https://b.example/" and clients.check_secret(row, secret)
+        with pytest.raises(clients.ClientError):
+            clients.update_addresses("kirpacs", clients.ClientSettings(
+                name="KirPACS", redirect_uris=["http://evil.example/cb"]), actor="test")
+        assert clients.uris(clients.find_client("kirpacs"), "redirect_uris") == [
+            "https://b.example/cb"]
+    assert len(_events(app, "oidc_client_addresses_changed")) == 1

@@ -61,11 +61,12 @@ def seed_sister_systems(app_port: int, secrets_file: Path) -> dict[str, str]:
         if row is None:
             row, kept[sister.client_id] = clients.add_client(demo_settings(sister, url),
                                                              actor=ACTOR)
-        elif clients.uris(row, "redirect_uris") != [url + "/callback"]:
-            raise SystemExit(f"The demo client {sister.client_id} is registered for other "
-                             f"ports; start `make run` with the PORT it was first started with.")
-        elif not clients.check_secret(row, kept.get(sister.client_id)):
-            kept[sister.client_id] = clients.rotate_secret(sister.client_id, actor=ACTOR)
+        else:
+            if clients.uris(row, "redirect_uris") != [url + "/callback"]:  # another PORT
+                clients.update_addresses(sister.client_id, demo_settings(sister, url),
+                                         actor=ACTOR)
+            if not clients.check_secret(row, kept.get(sister.client_id)):
+                kept[sister.client_id] = clients.rotate_secret(sister.client_id, actor=ACTOR)
         found[sister.client_id] = kept[sister.client_id]
     with os.fdopen(os.open(secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
         json.dump(kept, out)
