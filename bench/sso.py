@@ -452,7 +452,7 @@ def run(*, quick: bool = False, rounds: int = ROUNDS, concurrency: int | None = 
                 one[mode] = pair
             if n:
                 measured.append(one)
-        log("  checks: both configured alike")
+        log("  checks: all three configured alike")
         checks = {"ours": check_alike(ours), "peer (Redis)": check_alike(theirs_redis),
                   "peer (in memory)": check_alike(theirs)}
         statements = count_statements(database_url, app_url, ours["cookies"], secret)
@@ -483,6 +483,7 @@ LABELS = {
                "panva's oidc-provider with its state in Redis",
 }
 UNITS = {"sso": "round trip", "refresh": "refresh"}
+PLURALS = {"sso": "round trips", "refresh": "refreshes"}
 
 
 def _rate(measured: dict, unit: str) -> str:
@@ -515,7 +516,7 @@ def notes(result: dict) -> list[str]:
     for mode in ("sso", "refresh"):
         m = median_round(result["rounds"], mode, "ratio_memory")
         lines.append(
-            f"- {UNITS[mode]}s, ours next to oidc-provider with its default in-process memory "
+            f"- {PLURALS[mode]}, ours next to oidc-provider with its default in-process memory "
             f"adapter (development only; not the target's reference): "
             f"{_rate(m['peer'], UNITS[mode])}, ours {_rate(m['ours'], UNITS[mode])}, ratio "
             f"{m['ratio']:.2f} (rounds: {', '.join(f'{r:.2f}' for r in m['rounds'])}); "
@@ -527,7 +528,8 @@ def notes(result: dict) -> list[str]:
             steps = ", ".join(f"{step} p50 {s['p50']:.1f} / p95 {s['p95']:.1f} ms"
                               for step, s in run["steps"].items())
             label = {"peer_redis": "peer (Redis)", "peer": "peer (in memory)"}.get(name, name)
-            lines.append(f"- {mode}, {label} (the median round against Redis): {steps}; statuses "
+            lines.append(f"- {mode}, {label} (the round of the median ratio to the Redis peer): "
+                         f"{steps}; statuses "
                          f"{run['statuses']}; failed {run['failed']}"
                          + (f" ({'; '.join(run['failures'])})" if run["failures"] else "")
                          + f"; the relying party's CPU {run['client_cpu_ms']:.2f} ms/"
