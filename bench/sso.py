@@ -9,10 +9,14 @@ other parts serve it (gunicorn.conf.py, ENV_NAME=production, PostgreSQL, Redis r
 trusted proxy) on a fresh database of its own (BENCH_SSO_DATABASE_URL, default
 klinikadgang_bench_sso), with one registered sister system and one staff person who logged in
 once through the MitID simulator and gave the consent, so the authorization request answers with
-a code at once. The peer gets its session once by a login interaction it finishes itself.
-Both are driven by the same relying party (bench/sso_client.py) in a process of its own, at the
-same concurrency, in rounds (the peer, then ours) whose median ratio is reported, after one
-round that warms both up. Afterwards each
+a code at once. The peer runs twice, side by side: with its state in Redis (oidc-provider's
+documented example adapter, bench/peer/redis_adapter.mjs, under the run's key prefix), as ours
+keeps its state in PostgreSQL so that a second instance finds it: configured alike, the target's
+reference; and with its default in-process memory adapter (development only, by its authors),
+as a note. Each gets its session once by a login interaction it finishes itself.
+All three are driven by the same relying party (bench/sso_client.py) in a process of its own, at
+the same concurrency, in rounds (the in-memory peer, the Redis peer, then ours) whose median
+ratios are reported, after one round that warms them up. Afterwards each
 OP is checked to be configured alike (ES256 ID tokens that verify, opaque access tokens, the
 PKCE verifier checked, single-use codes, refresh tokens that rotate and whose reuse ends the
 chain, a wrong secret refused). Loopback only, bounded counts; every process started here is
@@ -38,6 +42,7 @@ from bench.sso_client import Connection, Failed, RelyingParty, jwt_part
 PEER_SCRIPT = stack.ROOT / "bench" / "peer" / "oidc_provider_peer.mjs"
 PEERS = stack.ROOT / "tests" / "peers"
 PEER_MODULE = PEERS / "node_modules" / "oidc-provider" / "lib" / "index.js"
+PEER_REDIS_MODULE = PEERS / "node_modules" / "ioredis" / "package.json"
 CLIENT_ID = "bench-sister"
 REDIRECT_URI = "https://sister.bench.invalid/callback"  # never called: the client reads the code
 SCOPE = "openid profile clinic offline_access"
@@ -103,9 +108,11 @@ def login_ours(app_url: str) -> dict:
 # --- the peer -------------------------------------------------------------------------------
 
 class NodePeer:
-    """oidc_provider_peer.mjs in a process group of its own, on loopback."""
+    """oidc_provider_peer.mjs in a process group of its own, on loopback; its state in Redis
+    under `redis_prefix` when `redis_url` is given, else in its in-process memory adapter."""
 
-    def __init__(self, *, secret: str, account: dict, log_path: Path | None = None):
+    def __init__(self, *, secret: str, account: dict, log_path: Path | None = None,
+                 redis_url: str | None = None, redis_prefix: str | None = None):
         self.port = stack.free_port()
         self.url = f"http://{stack.LOOPBACK}:{self.port}"
         self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PEER_PORT": str(self.port),
@@ -113,11 +120,14 @@ class NodePeer:
                     "PEER_REDIRECT_URI": REDIRECT_URI, "PEER_ACCOUNT": json.dumps(account),
                     "PEER_COOKIE_KEY": secrets.token_urlsafe(32),
                     "PEER_MODULE": str(PEER_MODULE), "NODE_ENV": "production"}
+        if redis_url:
+            self.env.update(PEER_REDIS_URL=redis_url, PEER_REDIS_PREFIX=redis_prefix)
         self.log_path = log_path
         self.process = None
 
     def start(self) -> "NodePeer":
-        if not PEER_MODULE.exists():  # what `make tests/peers/node_modules/.installed` does
+        if not (PEER_MODULE.exists() and PEER_REDIS_MODULE.exists()):  # what `make
+            # tests/peers/node_modules/.installed` does
             subprocess.run(["npm", "ci", "--prefix", str(PEERS), "--no-audit",  # noqa: S603,S607
                             "--no-fund", "--loglevel=error"], check=True)
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -212,10 +222,19 @@ def database_cpu_seconds(name: str) -> float:
     return total
 
 
+def redis_cpu_seconds(url: str) -> float:
+    """CPU used so far by the Redis server (its INFO cpu section; the machine's one Redis, so
+    another user's load on it would count too)."""
+    import redis
+
+    info = redis.Redis.from_url(url).info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def drive(job: dict, cpu_seconds, *, mode: str, total: int, warmup: int, concurrency: int,
-          xff_base: int, database: str | None = None) -> dict:
+          xff_base: int, database: str | None = None, redis_url: str | None = None) -> dict:
     """The relying party as a second process against one OP; the OP's CPU per unit added
-    (and its database backends', when it has a database)."""
+    (and its database backends', when it has a database, and Redis's, when it uses Redis)."""
     job = dict(job, mode=mode, total=total, warmup=warmup, concurrency=concurrency,
                xff_base=xff_base, timeout=300)
     with tempfile.TemporaryDirectory() as tmp:
@@ -223,15 +242,19 @@ def drive(job: dict, cpu_seconds, *, mode: str, total: int, warmup: int, concurr
         job_path.write_text(json.dumps(job))
         before = cpu_seconds()
         db_before = database_cpu_seconds(database) if database else 0.0
+        redis_before = redis_cpu_seconds(redis_url) if redis_url else 0.0
         subprocess.run([sys.executable, "-m", "bench.sso_client", str(job_path),  # noqa: S603
                         str(out_path)], cwd=stack.ROOT, check=True, timeout=330)
         cpu = cpu_seconds() - before
         db_cpu = database_cpu_seconds(database) - db_before if database else 0.0
+        redis_cpu = redis_cpu_seconds(redis_url) - redis_before if redis_url else 0.0
         result = json.loads(out_path.read_text())
     # The warm-up's share is in it (and, for refreshes, each chain's first round trip).
     result["server_cpu_ms"] = cpu * 1000 / max(1, result["n"] + warmup)
     if database:
         result["database_cpu_ms"] = db_cpu * 1000 / max(1, result["n"] + warmup)
+    if redis_url:
+        result["redis_cpu_ms"] = redis_cpu * 1000 / max(1, result["n"] + warmup)
     return result
 
 
@@ -348,10 +371,11 @@ def count_statements(database_url: str, app_url: str, cookies: dict, secret: str
 
 # --- the run --------------------------------------------------------------------------------
 
-def median_round(rounds: list[dict], key: str) -> dict:
-    """The round with the median ratio of `key`, and every round's ratio."""
-    chosen = sorted(rounds, key=lambda r: r[key]["ratio"])[len(rounds) // 2]
-    return dict(chosen[key], rounds=[r[key]["ratio"] for r in rounds])
+def median_round(rounds: list[dict], key: str, ratio: str = "ratio") -> dict:
+    """The round with the median `ratio` of `key` (by default ours to the Redis peer's), and
+    every round's; `ratio` is then that ratio."""
+    chosen = sorted(rounds, key=lambda r: r[key][ratio])[len(rounds) // 2]
+    return dict(chosen[key], ratio=chosen[key][ratio], rounds=[r[key][ratio] for r in rounds])
 
 
 def run(*, quick: bool = False, rounds: int = ROUNDS, concurrency: int | None = None) -> dict:
@@ -380,7 +404,7 @@ def run(*, quick: bool = False, rounds: int = ROUNDS, concurrency: int | None = 
     port = stack.free_port()
     app_url = f"http://{stack.LOOPBACK}:{port}"
     simulator, simulator_url = morning.start_simulator(app_url)
-    server = peer = None
+    server = peer = peer_redis = None
     try:
         log(f"sso: a fresh database ({stack.database_name(database_url)}), the client, "
             f"{PERSON} onboarded with consent ...")
@@ -395,8 +419,13 @@ def run(*, quick: bool = False, rounds: int = ROUNDS, concurrency: int | None = 
         peer = NodePeer(secret=secret, account=account, log_path=server_log).start()
         theirs = relying_party_job(peer.url, secret, login_peer(peer.url))
         peer_claims = one_round_trip(theirs)["userinfo"]
+        peer_redis = NodePeer(secret=secret, account=account, log_path=server_log,
+                              redis_url=redis_url, redis_prefix=f"{prefix}-peer:").start()
+        theirs_redis = relying_party_job(peer_redis.url, secret, login_peer(peer_redis.url))
+        peer_redis_claims = one_round_trip(theirs_redis)["userinfo"]
         log(f"  ours at {app_url} ({workers} workers x {threads} threads), oidc-provider at "
-            f"{peer.url} (one Node.js process); {concurrency} connections each")
+            f"{peer.url} (in memory) and {peer_redis.url} (Redis), one Node.js process each; "
+            f"{concurrency} connections each")
         xff = 1
         measured = []
         # Round 0 warms both up and is not counted: Node.js's JIT needs a few thousand requests
@@ -408,27 +437,35 @@ def run(*, quick: bool = False, rounds: int = ROUNDS, concurrency: int | None = 
             for mode, total, warmup in (("sso", sso_total, SSO_WARMUP),
                                         ("refresh", refresh_total, REFRESH_WARMUP)):
                 pair = {}
-                for name, job, cpu, database in (
-                        ("peer", theirs, peer.cpu_seconds, None),
-                        ("ours", ours, server.cpu_seconds, stack.database_name(database_url))):
+                for name, job, cpu, database, redis in (
+                        ("peer", theirs, peer.cpu_seconds, None, None),
+                        ("peer_redis", theirs_redis, peer_redis.cpu_seconds, None, redis_url),
+                        ("ours", ours, server.cpu_seconds, stack.database_name(database_url),
+                         redis_url)):
                     pair[name] = drive(job, cpu, mode=mode, total=total, warmup=warmup,
-                                       concurrency=concurrency, xff_base=xff, database=database)
+                                       concurrency=concurrency, xff_base=xff, database=database,
+                                       redis_url=redis)
                     xff += total + warmup + concurrency
-                pair["ratio"] = pair["ours"]["rps"] / pair["peer"]["rps"]
+                # The target's ratio: ours to the peer configured alike (its state in Redis).
+                pair["ratio"] = pair["ours"]["rps"] / pair["peer_redis"]["rps"]
+                pair["ratio_memory"] = pair["ours"]["rps"] / pair["peer"]["rps"]
                 one[mode] = pair
             if n:
                 measured.append(one)
-        log("  checks: both configured alike")
-        checks = {"ours": check_alike(ours), "peer": check_alike(theirs)}
+        log("  checks: all three configured alike")
+        checks = {"ours": check_alike(ours), "peer (Redis)": check_alike(theirs_redis),
+                  "peer (in memory)": check_alike(theirs)}
         statements = count_statements(database_url, app_url, ours["cookies"], secret)
         return {"rounds": measured, "checks": checks, "statements": statements,
-                "claims": {"ours": sorted(account), "peer": sorted(peer_claims)},
-                "rss_kib": {"ours": server.worker_rss_kib(), "peer": [peer.rss_kib()]},
+                "claims": {"ours": sorted(account), "peer": sorted(peer_claims),
+                           "peer_redis": sorted(peer_redis_claims)},
+                "rss_kib": {"ours": server.worker_rss_kib(), "peer": [peer.rss_kib()],
+                            "peer_redis": [peer_redis.rss_kib()]},
                 "config": {"workers": workers, "threads": threads, "concurrency": concurrency,
                            "rounds": rounds, "sso_total": sso_total,
                            "refresh_total": refresh_total}}
     finally:
-        for running in (peer, server):
+        for running in (peer, peer_redis, server):
             if running is not None:
                 running.stop()
         simulator.terminate()
@@ -441,18 +478,20 @@ def run(*, quick: bool = False, rounds: int = ROUNDS, concurrency: int | None = 
 
 LABELS = {
     "sso": "single sign-on round trips (authorize with a session -> code -> token -> userinfo), "
-           "next to panva's oidc-provider",
+           "next to panva's oidc-provider with its state in Redis",
     "refresh": "refresh grants (rotating chains, each with its newest refresh token), next to "
-               "panva's oidc-provider",
+               "panva's oidc-provider with its state in Redis",
 }
 UNITS = {"sso": "round trip", "refresh": "refresh"}
+PLURALS = {"sso": "round trips", "refresh": "refreshes"}
 
 
 def _rate(measured: dict, unit: str) -> str:
     database = (f", PostgreSQL {measured['database_cpu_ms']:.2f} ms"
                 if "database_cpu_ms" in measured else "")
+    redis = f", Redis {measured['redis_cpu_ms']:.2f} ms" if "redis_cpu_ms" in measured else ""
     return (f"{measured['rps']:.0f}/s (p50 {measured['p50']:.1f} ms, server CPU "
-            f"{measured['server_cpu_ms']:.2f} ms/{unit}{database})")
+            f"{measured['server_cpu_ms']:.2f} ms/{unit}{database}{redis})")
 
 
 def target_rows(result: dict) -> list[str]:
@@ -460,26 +499,37 @@ def target_rows(result: dict) -> list[str]:
     rows = []
     for mode in ("sso", "refresh"):
         m = median_round(result["rounds"], mode)
-        failed = m["ours"]["failed"] + m["peer"]["failed"]
+        failed = m["ours"]["failed"] + m["peer_redis"]["failed"]
         ok = m["ratio"] >= TARGET and not failed
         rows.append(
             f"| {LABELS[mode]} | {_rate(m['ours'], UNITS[mode])} | "
-            f"{_rate(m['peer'], UNITS[mode])} | {m['ratio']:.2f} (rounds: "
+            f"{_rate(m['peer_redis'], UNITS[mode])} | {m['ratio']:.2f} (rounds: "
             f"{', '.join(f'{r:.2f}' for r in m['rounds'])}) | >= {TARGET} (ours at least as "
             f"fast as oidc-provider) | {'met' if ok else '**missed**'} |")
     return rows
 
 
 def notes(result: dict) -> list[str]:
-    """The figures beside the targets: steps, statuses, failures, the client, the checks."""
+    """The figures beside the targets: the in-memory peer, steps, statuses, failures, the
+    client, the checks."""
     lines = []
     for mode in ("sso", "refresh"):
+        m = median_round(result["rounds"], mode, "ratio_memory")
+        lines.append(
+            f"- {PLURALS[mode]}, ours next to oidc-provider with its default in-process memory "
+            f"adapter (development only; not the target's reference): "
+            f"{_rate(m['peer'], UNITS[mode])}, ours {_rate(m['ours'], UNITS[mode])}, ratio "
+            f"{m['ratio']:.2f} (rounds: {', '.join(f'{r:.2f}' for r in m['rounds'])}); "
+            f"failed {m['peer']['failed']}")
+    for mode in ("sso", "refresh"):
         m = median_round(result["rounds"], mode)
-        for name in ("ours", "peer"):
+        for name in ("ours", "peer_redis", "peer"):
             run = m[name]
             steps = ", ".join(f"{step} p50 {s['p50']:.1f} / p95 {s['p95']:.1f} ms"
                               for step, s in run["steps"].items())
-            lines.append(f"- {mode}, {name} (the median round): {steps}; statuses "
+            label = {"peer_redis": "peer (Redis)", "peer": "peer (in memory)"}.get(name, name)
+            lines.append(f"- {mode}, {label} (the round of the median ratio to the Redis peer): "
+                         f"{steps}; statuses "
                          f"{run['statuses']}; failed {run['failed']}"
                          + (f" ({'; '.join(run['failures'])})" if run["failures"] else "")
                          + f"; the relying party's CPU {run['client_cpu_ms']:.2f} ms/"
@@ -492,13 +542,15 @@ def notes(result: dict) -> list[str]:
                                   f" ({', '.join(passed)})"))
     lines.append("- SQL statements per request of ours (in-process): " + ", ".join(
         f"{k}: {n}" for k, n in result["statements"].items()) + "; the peer keeps its state in "
-        "process memory")
+        "Redis (or in process memory)")
     claims = result["claims"]
-    lines.append(f"- userinfo claims: ours {', '.join(claims['ours'])}; the peer's "
+    lines.append(f"- userinfo claims: ours {', '.join(claims['ours'])}; the Redis peer's "
+                 f"{', '.join(claims['peer_redis'])}; the in-memory peer's "
                  f"{', '.join(claims['peer'])}")
     rss = result["rss_kib"]
     lines.append("- RSS: ours " + ", ".join(f"{k / 1024:.0f} MB" for k in rss["ours"])
-                 + f" per worker; oidc-provider {rss['peer'][0] / 1024:.0f} MB (one process)")
+                 + f" per worker; oidc-provider {rss['peer_redis'][0] / 1024:.0f} MB with Redis, "
+                 f"{rss['peer'][0] / 1024:.0f} MB in memory (one process each)")
     return lines
 
 

@@ -10,6 +10,9 @@
 // PEER_COOKIE_KEY      signs the provider's cookies (as SECRET_KEY signs ours)
 // PEER_ACCOUNT         JSON: the fixed account's claims (`sub` and what the scopes release)
 // PEER_MODULE          path of oidc-provider's lib/index.js (installed under tests/peers)
+// PEER_REDIS_URL       optional: keep the state in Redis (redis_adapter.mjs, oidc-provider's
+// PEER_REDIS_PREFIX      documented example adapter) under this key prefix; without it, in the
+//                        provider's default in-process memory adapter
 //
 // Like ours: code flow only with PKCE S256 (RFC 7636), ES256 ID tokens, opaque access
 // tokens of 300 s for the userinfo endpoint, a refresh token on every code exchange of a client
@@ -17,12 +20,17 @@
 // §4.14.2), an 8-hour login session, and the grant given once (`loadExistingGrant`), as our
 // recorded consent is. The first authorization request's login interaction is finished here
 // without a page (`provider.interactionFinished`): that is how the bench gets its session cookie.
-// Not like ours: state lives in the provider's default in-process memory adapter (ours in
-// PostgreSQL), in one Node.js process (the adapter cannot be shared between processes).
+// With PEER_REDIS_URL its state (codes, tokens, sessions, grants) is in Redis, where a second
+// instance would find it, as ours keeps it in PostgreSQL: configured alike. Without it, the state
+// lives in the provider's default in-process memory adapter, which its authors mark as for
+// development only and which cannot be shared between processes. Either way, one Node.js process.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+
+import redisAdapter from './redis_adapter.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -36,6 +44,16 @@ const issuer = `http://127.0.0.1:${port}`;
 const account = JSON.parse(env('PEER_ACCOUNT'));
 const scope = 'openid profile clinic offline_access';
 
+let adapter; // undefined: the provider's default memory adapter
+let redis;
+if (process.env.PEER_REDIS_URL) {
+  // ioredis from tests/peers/node_modules, where oidc-provider is installed.
+  const Redis = createRequire(env('PEER_MODULE'))('ioredis');
+  ({ RedisAdapter: adapter, client: redis } = redisAdapter(Redis, env('PEER_REDIS_URL'),
+    env('PEER_REDIS_PREFIX')));
+  await redis.ping(); // fail at start, not at the first request
+}
+
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const signingKey = {
   ...privateKey.export({ format: 'jwk' }),
@@ -45,6 +63,7 @@ const signingKey = {
 };
 
 const provider = new Provider(issuer, {
+  ...(adapter ? { adapter } : {}),
   clients: [{
     client_id: env('PEER_CLIENT_ID'),
     client_secret: env('PEER_CLIENT_SECRET'),
@@ -128,5 +147,10 @@ server.keepAliveTimeout = 5000; // gunicorn.conf.py's keep-alive for ours
 server.listen(port, '127.0.0.1');
 
 for (const signal of ['SIGTERM', 'SIGINT']) {
-  process.on(signal, () => { server.close(); server.closeAllConnections(); process.exit(0); });
+  process.on(signal, () => {
+    server.close();
+    server.closeAllConnections();
+    redis?.disconnect();
+    process.exit(0);
+  });
 }
