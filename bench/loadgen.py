@@ -130,13 +130,18 @@ async def run(job: dict) -> dict:
             "bytes": counter["bytes"], "errors": counter["errors"]}
 
 
-def main() -> int:
+def run_job_files(run_job) -> int:
+    """A load process's entry: the job from argv[1] (JSON), run_job's result to argv[2]."""
     with open(sys.argv[1], encoding="utf-8") as fh:
         job = json.load(fh)
-    result = asyncio.run(asyncio.wait_for(run(job), timeout=float(job.get("timeout", 300))))
+    result = asyncio.run(asyncio.wait_for(run_job(job), timeout=float(job.get("timeout", 300))))
     with open(sys.argv[2], "w", encoding="utf-8") as fh:
         json.dump(result, fh)
     return 0
+
+
+def main() -> int:
+    return run_job_files(run)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import sys
 import time
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from bench.loadgen import run_job_files
+
 HOST = "127.0.0.1"  # loopback only, by construction
 
 
@@ -272,12 +274,7 @@ def _summary(ms: list[float]) -> dict:
 
 
 def main() -> int:
-    with open(sys.argv[1], encoding="utf-8") as fh:
-        job = json.load(fh)
-    result = asyncio.run(asyncio.wait_for(run(job), timeout=float(job.get("timeout", 300))))
-    with open(sys.argv[2], "w", encoding="utf-8") as fh:
-        json.dump(result, fh)
-    return 0
+    return run_job_files(run)
 
 
 if __name__ == "__main__":
