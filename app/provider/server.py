@@ -26,7 +26,7 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import current_app, request
 from sqlmodel import select, update
 
-from app.blueprints.auth.sessions import idle_limit
+from app.blueprints.auth.sessions import ran_out
 from app.core.clock import utcnow
 from app.core.db import get_session
 from app.models import LoginSession, OIDCClient, OPAuthorizationCode, OPToken, StaffUser
@@ -87,9 +87,7 @@ def query_client(client_id: str) -> ProviderClient | None:
 def live_session(login_session_id: int) -> LoginSession | None:
     """The login session behind a code or token, while it is open (not ended, idle or expired)."""
     row = get_session().get(LoginSession, login_session_id)
-    now = utcnow()
-    if (row is None or row.ended_at is not None or row.expires_at <= now
-            or now - row.last_seen_at > idle_limit()):
+    if row is None or row.ended_at is not None or ran_out(row, utcnow()):
         return None
     return row
 

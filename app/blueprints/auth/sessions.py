@@ -110,11 +110,9 @@ def load_principal(token: str) -> StaffPrincipal | None:
     if found is None or found[0].ended_at is not None:
         return None
     row, user, clinic = found
-    if row.expires_at <= now:
-        _end(row, "expired", now)
-        return None
-    if now - row.last_seen_at > idle_limit():
-        _end(row, "idle", now)
+    reason = ran_out(row, now)
+    if reason:
+        _end(row, reason, now)
         return None
     if now - row.last_seen_at > _TOUCH_INTERVAL:
         row.last_seen_at = now
@@ -126,6 +124,15 @@ def load_principal(token: str) -> StaffPrincipal | None:
 
 def idle_limit() -> timedelta:
     return timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+
+
+def ran_out(row: LoginSession, now) -> str | None:
+    """Why an open login session is over without anyone ending it: "expired", "idle", or None."""
+    if row.expires_at <= now:
+        return "expired"
+    if now - row.last_seen_at > idle_limit():
+        return "idle"
+    return None
 
 
 def end_expired_sessions(limit: int = 500) -> int:
@@ -142,7 +149,7 @@ def end_expired_sessions(limit: int = 500) -> int:
             (LoginSession.expires_at <= now) | (LoginSession.last_seen_at < now - idle_limit()))
         .order_by(LoginSession.id).limit(limit)).all()
     for row in rows:
-        _end(row, "expired" if row.expires_at <= now else "idle", now)
+        _end(row, ran_out(row, now), now)
     return len(rows)
 
 
@@ -155,7 +162,7 @@ def open_sessions(staff_user_id: int) -> list[LoginSession]:
                LoginSession.expires_at > now)
         .order_by(LoginSession.created_at.desc())
     ).all()
-    return [row for row in rows if now - row.last_seen_at <= idle_limit()]
+    return [row for row in rows if ran_out(row, now) is None]
 
 
 def end_other_session(staff_user_id: int, session_id: int) -> bool:
